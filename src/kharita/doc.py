@@ -97,7 +97,8 @@ class TriggerMention(Mention):
 
     event_type: str
     sub_event_type: str
-    cue: str = ""  # the lexicon entry that matched
+    cue: str = ""  # a class resolved from context ("territory", "remote", "attack"), if any
+    fallback: str = ""  # the sub-event type a "remote" trigger takes without an air cue
 
 
 @dataclass(slots=True)

@@ -1,0 +1,132 @@
+"""The `casualties` stage: fatality and injury figures, and who a claim is attributed to.
+
+"killed three doctors", "four patients were killed", "at least 16 dead", "the death
+toll rose to 20", "wounded 12 others"; and "Pro-opposition media said", "according to
+the health ministry", "..., said a first responder". Number words, vague quantities
+and ACLED's values for them come from `data/quantities.yaml`.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from .doc import CasualtyMention, Doc, Sentence, SourceMention
+from .lexicon import fold, load_data
+
+_YEARS = range(1900, 2101)
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@cache
+def _patterns() -> dict[str, re.Pattern]:
+    q = load_data("quantities.yaml")
+    words = _alternation(list(q["numbers"]) + list(q["vague"]))
+    hedge = rf"(?P<hedge>(?:{_alternation(q['hedges'])})\s+)?"
+    num = rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{words})(?:[ -](?:{words}))?)"
+    victim = rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?P<victim>{_alternation(q['victims'])}))?"
+    aux = r"(?:\s+(?:were|was|have|has|had|been|are|is|reportedly|also|later|all|being|now))*"
+    killed = r"(?:killed|dead|died|slain|executed|perished|murdered|lost their lives)"
+    hurt = r"(?:wounded|injured|hurt|maimed)"
+    return {
+        "fatalities_object": re.compile(rf"\b(?:killed|killing|kills|kill|claimed the lives of)\s+{hedge}{num}{victim}\b"),
+        "fatalities_subject": re.compile(rf"\b{hedge}{num}{victim}{aux}\s+{killed}\b"),
+        "fatalities_toll": re.compile(rf"\bdeath toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|is|was)\s+{hedge}{num}{victim}\b"),
+        "fatalities_bodies": re.compile(rf"\b{hedge}{num}\s+(?P<victim>bodies)\b"),
+        "injuries_object": re.compile(rf"\b(?:wounded|wounding|injured|injuring|wounds|injures)\s+{hedge}{num}{victim}\b"),
+        "injuries_subject": re.compile(rf"\b{hedge}{num}{victim}{aux}\s+{hurt}\b"),
+    }
+
+
+@cache
+def _values() -> tuple[dict[str, int], dict[str, int]]:
+    q = load_data("quantities.yaml")
+    return q["numbers"], q["vague"]
+
+
+def parse_number(phrase: str) -> tuple[int, bool] | None:
+    """The value of "16", "1,200", "three", "twenty-five", "dozens"; and whether it is vague."""
+    numbers, vague = _values()
+    phrase = phrase.strip().lower()
+    if phrase.replace(",", "").isdigit():
+        return int(phrase.replace(",", "")), False
+    if phrase in vague:
+        return vague[phrase], True
+    if phrase in numbers:
+        return numbers[phrase], False
+    parts = re.split(r"[ -]", phrase)
+    if all(p in numbers for p in parts):
+        values = [numbers[p] for p in parts]
+        if len(values) == 2 and values[1] == 100:  # "two hundred"
+            return values[0] * 100, False
+        return sum(values), False
+    return None
+
+
+def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyMention]:
+    """Casualty figures in one sentence (`folded` is the folded document text)."""
+    found: list[CasualtyMention] = []
+    taken: list[tuple[int, int]] = []
+    segment = folded[sentence.start:sentence.end]
+    for name, pattern in _patterns().items():
+        kind = name.split("_")[0]
+        for m in pattern.finditer(segment):
+            parsed = parse_number(m.group("num"))
+            if parsed is None:
+                continue
+            value, vague = parsed
+            victim = m.groupdict().get("victim")
+            if not victim and (value in _YEARS or m.group("num") in {"a", "an", "some"}):
+                continue
+            start, end = sentence.start + m.start(), sentence.start + m.end()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            taken.append((start, end))
+            found.append(CasualtyMention(
+                start, end, doc.text[start:end], kind=kind, value=value, victims=victim,
+                approximate=vague or bool(m.group("hedge")),
+            ))
+    found.sort(key=lambda c: c.start)
+    return found
+
+
+# "Pro-opposition media said", "A first responder said", "Hospital administrators said"
+_SAID = r"(?:said|says|reported|reports|told|claimed|stated|confirmed|announced|added|noted)"
+_LEADING_SOURCE = re.compile(rf"^(?P<src>[A-Z\u201c\"]?[^,;:\u201c\u201d\"]{{2,80}}?)\s+{_SAID}\b")
+_ACCORDING_TO = re.compile(r"\baccording to (?P<src>[^,.;:\u201c\u201d\"]{2,80})")
+# '..., said the Civil Defense's Ahmed al-Idlibi.'  /  '...," Dr. X, the head of Y, told Z.'
+_TRAILING_SOURCE = re.compile(rf"(?:[,\u201d\"]\s*){_SAID}\s+(?P<src>[^.\u201c\u201d\"]{{2,120}}?)\s*\.?$")
+_QUOTE_THEN_SOURCE = re.compile(rf"[\u201d\"]\s+(?P<src>[^\u201c\u201d\"]{{2,160}}?),?\s+{_SAID}\b")
+_NOT_A_SOURCE = re.compile(r"^(?:it|he|she|they|we|i|this|that|there|which|who|officials? have|the report)$", re.I)
+
+
+def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
+    """Who the sentence attributes its claims to, if it says."""
+    text = doc.text[sentence.start:sentence.end]
+    found: list[SourceMention] = []
+    for pattern in (_LEADING_SOURCE, _ACCORDING_TO, _TRAILING_SOURCE, _QUOTE_THEN_SOURCE):
+        m = pattern.search(text)
+        if not m:
+            continue
+        source = m.group("src").strip(" ,\u201c\u201d\"")
+        if pattern is _LEADING_SOURCE and len(source.split()) > 6:
+            continue
+        if not source or _NOT_A_SOURCE.match(source):
+            continue
+        offset = text.find(source, m.start("src"))
+        start = sentence.start + offset
+        found.append(SourceMention(start, start + len(source), source, source=source))
+    return found
+
+
+def annotate(doc: Doc) -> None:
+    folded = fold(doc.text)
+    for sentence in doc.sentences:
+        casualties = find_casualties(doc, sentence, folded)
+        sources = find_sources(doc, sentence) if casualties else []
+        for casualty in casualties:
+            casualty.source = sources[0] if sources else None
+        doc.casualties.extend(casualties)
+        doc.sources.extend(sources)

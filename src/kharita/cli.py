@@ -1,0 +1,153 @@
+"""The `kharita` command line: the Python API, one command per verb.
+
+    kharita ingest PATH... [--published DATE]    reports in, events stored
+    kharita events [filters] [--format table|json]
+    kharita export --format acled-csv|geojson|parquet -o FILE [filters]
+    kharita serve                                 the map and JSON API on 127.0.0.1
+"""
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import export as exporter
+from .store import EventFilter, Store, default_db_path
+
+app = typer.Typer(help="Kharita: conflict news into evidence-backed, ACLED-compatible events.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+errors = Console(stderr=True)
+
+DbOption = Annotated[Optional[Path], typer.Option("--db", help="Database file (default: $KHARITA_DB or ./kharita.db).")]
+FromOption = Annotated[Optional[str], typer.Option("--from", help="First event date, YYYY-MM-DD.")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Last event date, YYYY-MM-DD.")]
+TypeOption = Annotated[Optional[str], typer.Option("--type", help="Event type or sub-event type.")]
+PlaceOption = Annotated[Optional[str], typer.Option("--place", help="Part of the location, admin1 or country.")]
+ActorOption = Annotated[Optional[str], typer.Option("--actor", help="Part of an actor's name.")]
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint=option) from None
+
+
+def _store(db: Path | None) -> Store:
+    return Store(db or default_db_path())
+
+
+def _filter(date_from, date_to, event_type, place, actor, limit=None) -> EventFilter:
+    return EventFilter(date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"),
+                       event_type=event_type, place=place, actor=actor, limit=limit)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files or directories of reports; - reads standard input.")],
+    published: Annotated[Optional[str], typer.Option(help="Publication date (YYYY-MM-DD) for reports without one.")] = None,
+    outlet: Annotated[Optional[str], typer.Option(help="Outlet name for reports without one.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Read reports (text, HTML, RSS/Atom, JSON lines), extract their events, store both."""
+    from .ingest import Rejected, read_paths
+    from .pipeline import Pipeline
+
+    published_date = _date(published, "--published")
+    store = _store(db)
+    pipeline = Pipeline()
+    new = unchanged = event_count = 0
+    rejected: list = []
+    progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                        TimeElapsedColumn(), console=errors, transient=True, disable=not errors.is_terminal)
+    with progress:
+        task = progress.add_task("", total=None)
+        for item in read_paths(paths, published=published_date, outlet=outlet):
+            progress.advance(task)
+            if isinstance(item, Rejected):
+                rejected.append(item)
+                errors.print(f"[red]rejected[/red] {item.origin}: {item.reason}", highlight=False, markup=True)
+                continue
+            progress.update(task, description=(item.title or item.origin or item.id)[:50])
+            if store.has_report(item.id):
+                unchanged += 1
+                continue
+            found = pipeline(item)
+            if store.add(item, found):
+                new += 1
+                event_count += len(found)
+            else:
+                unchanged += 1
+    console.print(f"{new} new report(s), {event_count} event(s); {unchanged} already stored; "
+                  f"{len(rejected)} rejected. Database: {store.url}")
+    if rejected:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def events(
+    date_from: FromOption = None, date_to: ToOption = None, event_type: TypeOption = None,
+    place: PlaceOption = None, actor: ActorOption = None,
+    limit: Annotated[Optional[int], typer.Option(help="At most this many events.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    db: DbOption = None,
+) -> None:
+    """List stored events."""
+    found = _store(db).events(_filter(date_from, date_to, event_type, place, actor, limit))
+    if fmt == "json":
+        sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in found], ensure_ascii=False, indent=2) + "\n")
+        return
+    if fmt != "table":
+        raise typer.BadParameter("choose table or json", param_hint="--format")
+    table = Table(title=f"{len(found)} event(s)", show_lines=False)
+    for column in ("date", "tp", "sub-event type", "actor1", "actor2", "location", "admin1", "gp", "fat.", "weapons"):
+        table.add_column(column, overflow="fold")
+    for e in found:
+        table.add_row(e.event_date.isoformat(), str(e.time_precision), e.sub_event_type, e.actor1, e.actor2,
+                      e.location, e.admin1, str(e.geo_precision or ""), str(e.fatalities), ", ".join(e.weapons))
+    console.print(table)
+
+
+@app.command()
+def export(
+    fmt: Annotated[str, typer.Option("--format", help="acled-csv, geojson or parquet.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    date_from: FromOption = None, date_to: ToOption = None, event_type: TypeOption = None,
+    place: PlaceOption = None, actor: ActorOption = None, db: DbOption = None,
+) -> None:
+    """Write stored events as ACLED CSV, GeoJSON or Parquet."""
+    if fmt not in exporter.FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(exporter.FORMATS)}", param_hint="--format")
+    found = _store(db).events(_filter(date_from, date_to, event_type, place, actor))
+    count = exporter.write(found, fmt, output)
+    console.print(f"wrote {count} event(s) to {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Serve the map and the JSON events API."""
+    import uvicorn
+
+    from .api import create_app
+
+    store = _store(db)
+    console.print(f"Kharita map on http://{host}:{port}/  (database {store.url}; Ctrl-C stops)")
+    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+
+
+if __name__ == "__main__":
+    app()

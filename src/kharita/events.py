@@ -1,0 +1,480 @@
+"""The `events` stage: ACLED events from triggers, with their actors, place, date,
+weapons and figures, each field citing the spans that support it.
+
+One pass over the sentences. A sentence with a trigger becomes an event draft; a
+sentence that only adds detail ("A first responder said four patients were killed")
+or names no place of its own ("multiple raids killed three doctors") enriches the
+event of the sentences just before it. Drafts about the same happening (same
+sub-event type, place and date) are merged before they become `Event`s.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+
+from . import actors as actor_rules
+from .doc import ActorMention, CasualtyMention, DateMention, Doc, PlaceMention, Sentence, TriggerMention, WeaponMention
+from .lexicon import PhraseMatcher, load_data
+from .models import Claim, Event, Span
+from .text import is_heading
+
+# How many sentences back a detail-only sentence may attach to an event.
+CONTEXT_WINDOW = 2
+# How close (characters) a hypothetical cue must stand before a trigger to void it.
+MODAL_REACH = 40
+NOTES_MAX = 400
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerSpec:
+    sub_event_type: str | None = None
+    cls: str | None = None
+    fallback: str | None = None
+
+
+@cache
+def taxonomy() -> dict[str, dict]:
+    return load_data("acled.yaml")["sub_event_types"]
+
+
+@cache
+def _precedence() -> dict[str, int]:
+    return {name: rank for rank, name in enumerate(load_data("acled.yaml")["precedence"])}
+
+
+@cache
+def _separate() -> frozenset[str]:
+    return frozenset(load_data("acled.yaml")["separate_events"])
+
+
+@cache
+def trigger_matcher() -> PhraseMatcher[TriggerSpec]:
+    entries = []
+    for group in load_data("triggers.yaml")["triggers"]:
+        spec = TriggerSpec(group.get("sub_event_type"), group.get("class"), group.get("fallback"))
+        entries.extend((phrase, spec) for phrase in group["phrases"])
+    return PhraseMatcher(entries)
+
+
+@cache
+def _modal_matcher() -> PhraseMatcher[bool]:
+    return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["modal_cues"])
+
+
+@cache
+def _air_matcher() -> PhraseMatcher[bool]:
+    return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["air_cues"])
+
+
+@cache
+def weapon_matcher() -> PhraseMatcher[tuple[str, str]]:
+    entries = []
+    for name, spec in load_data("weapons.yaml")["weapons"].items():
+        entries.extend((phrase, (name, spec["category"])) for phrase in spec["phrases"])
+    return PhraseMatcher(entries)
+
+
+@cache
+def _victim_classes() -> dict[str, dict]:
+    return load_data("quantities.yaml")["victims"]
+
+
+_WEAPON_TYPES = {
+    "chemical": "Chemical weapon",
+    "air": "Air/drone strike",
+    "artillery": "Shelling/artillery/missile attack",
+    "explosive": "Remote explosive/landmine/IED",
+}
+_TERRITORY_BY_AGENT_AFTER = ("fell to", "fallen to", "falls to")
+
+
+@dataclass
+class Draft:
+    """An event being assembled from one or more sentences."""
+
+    sub_event_type: str
+    sentences: list[Sentence]
+    triggers: list[TriggerMention]
+    place: PlaceMention | None = None
+    date: DateMention | None = None
+    agents: list[ActorMention] = field(default_factory=list)
+    targets: list[ActorMention] = field(default_factory=list)
+    weapons: list[WeaponMention] = field(default_factory=list)
+    casualties: list[CasualtyMention] = field(default_factory=list)
+    extra_places: list[PlaceMention] = field(default_factory=list)  # region cues that locate the place
+
+    def absorb(self, other: "Draft") -> None:
+        for name in ("sentences", "triggers", "agents", "targets", "weapons", "casualties", "extra_places"):
+            mine = getattr(self, name)
+            mine.extend(x for x in getattr(other, name) if x not in mine)
+        self.date = self.date or other.date
+
+
+class _Sentence:
+    """The annotations of one sentence, gathered once."""
+
+    def __init__(self, doc: Doc, sentence: Sentence, folded: str) -> None:
+        self.sentence = sentence
+        inside = lambda items: [m for m in items if m.start >= sentence.start and m.end <= sentence.end]  # noqa: E731
+        self.places = [p for p in inside(doc.places) if p.role in ("location", "region")]
+        self.actors = inside(doc.actors)
+        self.dates = inside(doc.dates)
+        self.weapons = inside(doc.weapons)
+        self.casualties = inside(doc.casualties)
+        modal = [m for m in _modal_matcher().find(doc.text[sentence.start:sentence.end],
+                                                  folded[sentence.start:sentence.end])]
+        self.triggers = [t for t in inside(doc.triggers) if not _is_modal(t, modal, sentence, doc.text)]
+        segment = folded[sentence.start:sentence.end]
+        self.air_cue = bool(_air_matcher().find(segment, segment)) or any(a.actor.kind == "air" for a in self.actors) \
+            or any(w.category == "air" for w in self.weapons)
+
+
+def _is_modal(trigger: TriggerMention, modal, sentence: Sentence, text: str) -> bool:
+    for cue in modal:
+        cue_end = sentence.start + cue.end
+        if cue_end <= trigger.start and trigger.start - cue_end <= MODAL_REACH:
+            between = text[cue_end:trigger.start]
+            if not any(p in between for p in ",;:.\u2014"):
+                return True
+    return False
+
+
+def find_triggers(doc: Doc, folded: str) -> None:
+    for m in trigger_matcher().find(doc.text, folded):
+        spec: TriggerSpec = m.value
+        doc.triggers.append(TriggerMention(
+            m.start, m.end, doc.text[m.start:m.end],
+            event_type=taxonomy()[spec.sub_event_type]["event_type"] if spec.sub_event_type else "",
+            sub_event_type=spec.sub_event_type or "", cue=spec.cls or "", fallback=spec.fallback or "",
+        ))
+
+
+def find_weapons(doc: Doc, folded: str) -> None:
+    for m in weapon_matcher().find(doc.text, folded):
+        name, category = m.value
+        doc.weapons.append(WeaponMention(m.start, m.end, doc.text[m.start:m.end], weapon=name, category=category))
+
+
+# -- agents and targets ------------------------------------------------------------
+
+def _is_armed(mention: ActorMention) -> bool:
+    return mention.actor.inter not in (5, 6, 7)
+
+
+def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None) -> list[ActorMention]:
+    """Who did it: the armed actor named nearest before the trigger, with its allies
+    named in the same phrase; else one after it ("fell to X", "by X"); else the
+    previous event's agent (a pronoun: "they completed the recapture")."""
+    if trigger.text.lower() in _TERRITORY_BY_AGENT_AFTER:
+        after = [a for a in s.actors if a.start >= trigger.end and _is_armed(a)]
+        return after[:1]
+    before = [a for a in s.actors if a.start < trigger.end and _is_armed(a)]
+    strong = [a for a in before if a.actor.kind != "weak" or trigger.start - a.end <= 60]
+    if strong:
+        head = strong[-1]
+        side = head.actor.side
+        allies = [a for a in strong[:-1] if a.actor.side == side and a.actor.name != head.actor.name]
+        return [head, *allies]
+    after = [a for a in s.actors if a.start >= trigger.end and _is_armed(a) and a.actor.kind != "weak"]
+    if after:
+        return after[:1]
+    if context and context.agents:
+        return context.agents[:1]
+    return []
+
+
+def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention]) -> list[ActorMention]:
+    """Against whom: actors after the trigger on another side than the agent."""
+    agent_sides = {a.actor.side for a in agents}
+    return [a for a in s.actors if a.start >= trigger.end and a.actor.kind != "weak"
+            and a not in agents and a.actor.side not in agent_sides][:1]
+
+
+def _is_government_side(mention: ActorMention, country: str | None) -> bool:
+    return actor_rules.side(mention.actor, country) == "government"
+
+
+# -- sub-event type -----------------------------------------------------------------
+
+def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, country: str | None) -> str | None:
+    """The ACLED sub-event type a trigger signals in its sentence, or None."""
+    if trigger.sub_event_type:
+        return trigger.sub_event_type
+    if trigger.cue == "territory":
+        if not agents:
+            return None
+        return "Government regains territory" if _is_government_side(agents[0], country) \
+            else "Non-state actor overtakes territory"
+    weapon_types = [_WEAPON_TYPES[w.category] for w in s.weapons if w.category in _WEAPON_TYPES]
+    if trigger.cue == "remote":
+        if s.air_cue or any(a.actor.inter in (1, 8) for a in agents):
+            return "Air/drone strike"
+        if weapon_types:
+            return weapon_types[0]
+        return trigger.fallback or None
+    if trigger.cue == "attack":
+        if weapon_types:
+            return min(weapon_types, key=lambda t: _precedence().get(t, 99))
+        if targets and targets[0].actor.inter == 7:
+            return "Attack"
+        if agents and targets and _is_armed(targets[0]):
+            return "Armed clash"
+        civilian_victims = [c for c in s.casualties if _victim_classes().get(c.victims or "", {}).get("civilian")]
+        if agents and civilian_victims:
+            return "Attack"
+    return None
+
+
+# -- place --------------------------------------------------------------------------
+
+_COARSENESS = {"populated": 0, "site": 0, None: 0, "admin2": 150, "admin1": 250, "country": 500}
+
+
+def _choose_place(s: _Sentence, trigger: TriggerMention) -> PlaceMention | None:
+    """Where it happened: the most specific place nearest the trigger, preferring one
+    after it ("moved into X"); a place that only anchors another ("north of Y") is not
+    the location itself."""
+    anchors = {id(p.anchor) for p in s.places if p.anchor is not None}
+    candidates = [p for p in s.places if id(p) not in anchors]
+    if not candidates:
+        return None
+
+    def cost(p: PlaceMention) -> float:
+        distance = p.start - trigger.end if p.start >= trigger.end else 1.5 * (trigger.start - p.end) + 20
+        feature = p.place.feature if p.place else None
+        coarse = _COARSENESS.get(feature, 0) if p.role != "region" else _COARSENESS["admin1"]
+        return max(distance, 0) + coarse
+
+    return min(candidates, key=cost)
+
+
+# -- the pass over sentences -----------------------------------------------------------
+
+def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | None) -> list[Draft]:
+    typed: list[tuple[str, TriggerMention, list, list]] = []
+    for trigger in s.triggers:
+        agents = _agent(s, trigger, context)
+        targets = _targets(s, trigger, agents)
+        sub_type = _resolve_type(trigger, s, agents, targets, country)
+        if sub_type:
+            typed.append((sub_type, trigger, agents, targets))
+    if not typed:
+        return []
+    rank = _precedence()
+    main = min((t for t in typed if t[0] not in _separate()), key=lambda t: rank.get(t[0], 99), default=None)
+    chosen = [main] if main else []
+    chosen += [t for t in typed if t[0] in _separate()][:1]
+    if any(w.category == "chemical" for w in s.weapons) and not any(t[0] == "Chemical weapon" for t in chosen) and main:
+        chosen.append(("Chemical weapon", main[1], main[2], main[3]))
+    drafts = []
+    for sub_type, trigger, agents, targets in chosen:
+        # Chemical agents belong to the Chemical weapon event, other weapons to the rest.
+        chemical = sub_type == "Chemical weapon"
+        weapons = [w for w in s.weapons if (w.category == "chemical") == chemical]
+        drafts.append(Draft(
+            sub_event_type=sub_type, sentences=[s.sentence],
+            triggers=[t[1] for t in typed if t[0] == sub_type] or [trigger],
+            place=_choose_place(s, trigger),
+            date=min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None),
+            agents=agents, targets=targets, weapons=weapons, casualties=list(s.casualties),
+            extra_places=[p for p in s.places if p.role == "region"],
+        ))
+    return drafts
+
+
+def _same_happening(a: Draft, b: Draft) -> bool:
+    return a.sub_event_type == b.sub_event_type and _place_key(a.place) == _place_key(b.place) \
+        and (a.date.value if a.date else None) == (b.date.value if b.date else None)
+
+
+def _place_key(place: PlaceMention | None):
+    if place is None:
+        return None
+    return place.place.geonameid if place.place else place.text.lower()
+
+
+def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
+    drafts: list[Draft] = []
+    context: Draft | None = None
+    context_index = -10
+    for index, sentence in enumerate(doc.sentences):
+        if is_heading(doc.text, sentence) and index > 0:
+            context = None
+        s = _Sentence(doc, sentence, folded)
+        near = context if context is not None and index - context_index <= CONTEXT_WINDOW else None
+        new = _drafts_for_sentence(s, near, country)
+        located = [d for d in new if d.place is not None]
+        unlocated = [d for d in new if d.place is None]
+        if near is not None and (unlocated or (not new and (s.casualties or s.weapons))):
+            # Detail about the event just told: figures, weapons, its victims.
+            near.sentences.append(sentence)
+            near.casualties.extend(s.casualties)
+            near.weapons.extend(w for w in s.weapons if w not in near.weapons)
+            for d in unlocated:
+                near.triggers.extend(d.triggers)
+                if not near.targets:
+                    near.targets = d.targets
+                near.targets += [a for a in s.actors if a.actor.inter == 7 and a not in near.targets][:1]
+            context_index = index
+        for draft in located:
+            twin = next((d for d in drafts if _same_happening(d, draft)), None)
+            if twin:
+                twin.absorb(draft)
+                draft = twin
+            else:
+                drafts.append(draft)
+            context, context_index = draft, index
+    return drafts
+
+
+# -- drafts into events ---------------------------------------------------------------
+
+def _claims(doc: Doc, casualties: list[CasualtyMention]) -> list[Claim]:
+    return [
+        Claim(kind=c.kind, value=c.value, victims=c.victims, source=c.source.source if c.source else None,
+              approximate=c.approximate,
+              evidence=[doc.span(c)] + ([doc.span(c.source)] if c.source else []))
+        for c in casualties
+    ]
+
+
+def acled_figure(claims: list[Claim], kind: str) -> int | None:
+    """ACLED's figure from several claims: within one source, distinct victim groups add
+    up; between sources that disagree, the lowest total is kept."""
+    by_source: dict[str | None, dict[str | None, int]] = {}
+    for claim in claims:
+        if claim.kind == kind:
+            groups = by_source.setdefault(claim.source, {})
+            groups[claim.victims] = max(groups.get(claim.victims, 0), claim.value)
+    if not by_source:
+        return None
+    return min(sum(groups.values()) for groups in by_source.values())
+
+
+def _event_id(report_id: str, draft: Draft, iso3: str) -> str:
+    key = f"{report_id}|{draft.sub_event_type}|{_place_key(draft.place)}|{draft.date.value if draft.date else ''}"
+    number = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % 10**12
+    return f"{iso3 or 'XXX'}{number:012d}"
+
+
+def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
+    """Fill every ACLED column of one draft, recording the evidence of each."""
+    report = doc.report
+    info = taxonomy()[draft.sub_event_type]
+    evidence: dict[str, list[Span]] = {}
+
+    def cite(fields: tuple[str, ...], mentions) -> None:
+        spans = [doc.span(m) for m in mentions if m is not None]
+        if spans:
+            for name in fields:
+                evidence.setdefault(name, []).extend(s for s in spans if s not in evidence.get(name, []))
+
+    cite(("event_type", "sub_event_type", "disorder_type", "plover_event", "plover_mode"), draft.triggers)
+
+    # Where.
+    lat = lon = None
+    precision = None
+    place_entry = None
+    admin1 = admin2 = ""
+    country_code = ""
+    location = ""
+    place = draft.place
+    if place is not None:
+        lat, lon, precision, place_entry = locate(place, draft.extra_places)
+        location = place.place.name if place.place else place.text
+        if place_entry is not None:
+            admin1, admin2, country_code = place_entry.admin1, place_entry.admin2, place_entry.country_code
+        cite(("location",), [place])
+        support = [place, place.anchor] + ([r for r in draft.extra_places if place_entry and
+                                            r.place is not None and r.place.admin1 == admin1] if not place.place else [])
+        cite(("latitude", "longitude", "geo_precision", "admin1", "admin2", "country", "iso", "region",
+              "geonames_id"), support)
+    country = country_info(country_code) if country_code else {}
+
+    # When.
+    if draft.date is not None:
+        event_date, time_precision = draft.date.value, draft.date.precision
+        cite(("event_date", "year", "time_precision"), [draft.date])
+        date_note = ""
+    else:
+        event_date = report.published or date.today()
+        time_precision = 1 if report.published and not report.published_inferred else 2
+        date_note = " Date: the report's publication date (the text gives none for this event)."
+
+    # Who.
+    event_country = country_code or None
+    actor1 = actor2 = assoc1 = ""
+    inter1 = inter2 = None
+    if draft.agents:
+        head = draft.agents[0]
+        actor1 = actor_rules.resolve_name(head.actor, event_country)
+        inter1 = actor_rules.inter_code(head.actor, event_country)
+        cite(("actor1", "inter1"), [head])
+        allies = sorted({actor_rules.resolve_name(a.actor, event_country) for a in draft.agents[1:]} - {actor1})
+        assoc1 = "; ".join(allies)
+        cite(("assoc_actor_1",), draft.agents[1:] if allies else [])
+    victims_civilian = [c for c in draft.casualties if _victim_classes().get(c.victims or "", {}).get("civilian")]
+    if draft.targets:
+        target = draft.targets[0]
+        actor2 = actor_rules.resolve_name(target.actor, event_country)
+        inter2 = actor_rules.inter_code(target.actor, event_country)
+        cite(("actor2", "inter2"), [target])
+    elif victims_civilian and country:
+        actor2, inter2 = f"Civilians ({country['name']})", 7
+        cite(("actor2", "inter2"), victims_civilian)
+    interaction = None
+    if inter1 is not None:
+        interaction = int(f"{min(inter1, inter2)}{max(inter1, inter2)}") if inter2 is not None else inter1 * 10
+        cite(("interaction",), draft.agents[:1] + draft.targets[:1])
+    civilian_targeting = "Civilian targeting" if inter2 == 7 else ""
+    if civilian_targeting:
+        cite(("civilian_targeting",), draft.targets[:1] or victims_civilian)
+
+    # With what, how many.
+    weapons = sorted({w.weapon for w in draft.weapons})
+    cite(("weapons",), draft.weapons)
+    claims = _claims(doc, draft.casualties)
+    fatalities = acled_figure(claims, "fatalities") or 0
+    injuries = acled_figure(claims, "injuries")
+    cite(("fatalities",), [c for c in draft.casualties if c.kind == "fatalities"] if fatalities else [])
+    cite(("injuries",), [c for c in draft.casualties if c.kind == "injuries"])
+
+    notes = " ".join(doc.text[s.start:s.end] for s in draft.sentences)
+    if len(notes) > NOTES_MAX:
+        notes = notes[:NOTES_MAX].rsplit(" ", 1)[0] + " ..."
+    cite(("notes",), draft.sentences)
+    if place is not None and place.anchor is not None and precision == 2:
+        distance = f"about {place.distance_km:g} km " if place.distance_km else ""
+        direction = f"{place.direction} of " if place.direction else "near "
+        notes += f" Location: {place.text}, {distance}{direction}{place.anchor.text}."
+    notes += date_note
+
+    confidence = 0.4 + 0.15 * (precision == 1) + 0.15 * bool(actor1) + 0.1 * (draft.date is not None) \
+        + 0.1 * bool(claims) + 0.05 * (len(draft.sentences) > 1)
+    event = Event(
+        event_id_cnty=_event_id(report.id, draft, country.get("iso3", "")),
+        event_date=event_date, year=event_date.year, time_precision=time_precision,
+        disorder_type=info["disorder_type"], event_type=info["event_type"], sub_event_type=draft.sub_event_type,
+        actor1=actor1, assoc_actor_1=assoc1, inter1=inter1, actor2=actor2, inter2=inter2,
+        interaction=interaction, civilian_targeting=civilian_targeting,
+        iso=country.get("iso_numeric"), region=country.get("region", ""), country=country.get("name", ""),
+        admin1=admin1, admin2=admin2, location=location, latitude=lat, longitude=lon, geo_precision=precision,
+        source=report.outlet or "", notes=notes.strip(), fatalities=fatalities,
+        geonames_id=place_entry.geonameid if place_entry is not None and place_entry.geonameid > 0 else None,
+        weapons=weapons, injuries=injuries, plover_event=info["plover"], plover_mode=info["mode"],
+        claims=claims, confidence=round(min(confidence, 0.95), 2), report_ids=[report.id],
+        evidence=evidence,
+    )
+    return event
+
+
+def annotate(doc: Doc, folded: str, locate, country_info) -> None:
+    """Triggers and weapons, then events. `locate(place, regions)` gives
+    (lat, lon, geo_precision, gazetteer entry); `country_info(iso2)` the country's
+    ACLED name, numeric ISO code, ISO3 and region."""
+    find_triggers(doc, folded)
+    find_weapons(doc, folded)
+    country = actor_rules.focus_country(doc)
+    doc.events = [to_event(doc, draft, locate, country_info) for draft in build_drafts(doc, folded, country)]

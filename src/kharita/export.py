@@ -1,0 +1,95 @@
+"""Exports: ACLED CSV, GeoJSON and Parquet, written from `Event`s.
+
+The ACLED CSV has ACLED's columns in ACLED's order, so it loads wherever ACLED
+data does; GeoJSON and Parquet carry the extras too (weapons, claims, evidence).
+"""
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .models import ACLED_COLUMNS, Event
+
+FORMATS = ("acled-csv", "geojson", "parquet")
+
+
+def write_acled_csv(events: Iterable[Event], path: str | Path) -> int:
+    count = 0
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=ACLED_COLUMNS)
+        writer.writeheader()
+        for event in events:
+            row = event.acled_row()
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+            count += 1
+    return count
+
+
+def to_feature(event: Event) -> dict:
+    properties = event.model_dump(mode="json", exclude={"latitude", "longitude"})
+    return {
+        "type": "Feature",
+        "id": event.event_id_cnty,
+        "geometry": {"type": "Point", "coordinates": [event.longitude, event.latitude]},
+        "properties": properties,
+    }
+
+
+def feature_collection(events: Iterable[Event]) -> dict:
+    """Events with coordinates as a GeoJSON FeatureCollection (RFC 7946: lon, lat)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [to_feature(e) for e in events if e.latitude is not None and e.longitude is not None],
+    }
+
+
+def write_geojson(events: Iterable[Event], path: str | Path) -> int:
+    collection = feature_collection(events)
+    Path(path).write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return len(collection["features"])
+
+
+# ACLED columns typed as ACLED publishes them; nested extras kept as JSON text so
+# the file reads in any Parquet tool without a custom schema.
+_PARQUET_SCHEMA = pa.schema(
+    [pa.field(c, pa.string()) for c in ACLED_COLUMNS]
+    + [pa.field("geonames_id", pa.int64()), pa.field("weapons", pa.list_(pa.string())),
+       pa.field("injuries", pa.int64()), pa.field("plover_event", pa.string()), pa.field("plover_mode", pa.string()),
+       pa.field("confidence", pa.float64()), pa.field("report_ids", pa.list_(pa.string())),
+       pa.field("claims_json", pa.string()), pa.field("evidence_json", pa.string())]
+)
+_TYPED = {"year": pa.int32(), "time_precision": pa.int8(), "inter1": pa.int8(), "inter2": pa.int8(),
+          "interaction": pa.int16(), "iso": pa.int16(), "latitude": pa.float64(), "longitude": pa.float64(),
+          "geo_precision": pa.int8(), "fatalities": pa.int32(), "event_date": pa.date32()}
+_PARQUET_SCHEMA = pa.schema([pa.field(f.name, _TYPED.get(f.name, f.type)) for f in _PARQUET_SCHEMA])
+
+
+def events_table(events: Iterable[Event]) -> pa.Table:
+    rows = []
+    for e in events:
+        row = e.model_dump(include=set(ACLED_COLUMNS) | {"geonames_id", "weapons", "injuries", "plover_event",
+                                                          "plover_mode", "confidence", "report_ids"})
+        row["claims_json"] = json.dumps([c.model_dump(mode="json") for c in e.claims], ensure_ascii=False)
+        row["evidence_json"] = json.dumps(
+            {k: [s.model_dump() for s in v] for k, v in e.evidence.items()}, ensure_ascii=False)
+        rows.append(row)
+    return pa.Table.from_pylist(rows, schema=_PARQUET_SCHEMA)
+
+
+def write_parquet(events: Iterable[Event], path: str | Path) -> int:
+    table = events_table(events)
+    pq.write_table(table, path, compression="zstd")
+    return table.num_rows
+
+
+def write(events: list[Event], fmt: str, path: str | Path) -> int:
+    """Write events in one of `FORMATS`; returns how many were written."""
+    writers = {"acled-csv": write_acled_csv, "geojson": write_geojson, "parquet": write_parquet}
+    if fmt not in writers:
+        raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return writers[fmt](events, path)

@@ -1,0 +1,268 @@
+"""The store: reports and events in SQLite (default) through SQLAlchemy Core.
+
+Each report is written with its events in one transaction, so a crash mid-batch
+loses nothing already committed and leaves no half-written report. Writing the
+same report twice changes nothing (report ids are content hashes).
+
+The schema is versioned from day one (`kharita_meta.schema_version`); opening a
+database written by a newer Kharita fails with a clear message instead of
+silently misreading it.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from sqlalchemy import (
+    Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    create_engine, event, func, or_, select,
+)
+from sqlalchemy.engine import Engine
+
+from .models import Event, Report
+
+SCHEMA_VERSION = 1
+DEFAULT_DB = "kharita.db"
+
+metadata = MetaData()
+
+meta_table = Table(
+    "kharita_meta", metadata,
+    Column("key", String, primary_key=True),
+    Column("value", String, nullable=False),
+)
+
+reports_table = Table(
+    "reports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("title", Text),
+    Column("text", Text, nullable=False),
+    Column("url", Text),
+    Column("outlet", Text),
+    Column("language", String(8)),
+    Column("published", Date),
+    Column("published_inferred", Boolean, nullable=False, default=False),
+    Column("origin", Text),
+    Column("ingested_at", String(32), nullable=False),
+)
+
+# Queryable columns are real columns; the whole event (claims, evidence) is kept
+# as JSON in `record`, the pydantic model being the single source of truth.
+events_table = Table(
+    "events", metadata,
+    Column("event_id", String(40), primary_key=True),
+    Column("event_date", Date, nullable=False),
+    Column("time_precision", Integer, nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("sub_event_type", String(64), nullable=False),
+    Column("actor1", Text),
+    Column("actor2", Text),
+    Column("assoc_actors", Text),
+    Column("country", String(64)),
+    Column("admin1", String(128)),
+    Column("location", String(256)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("fatalities", Integer, nullable=False, default=0),
+    Column("record", Text, nullable=False),
+    Index("ix_events_date", "event_date"),
+    Index("ix_events_type", "event_type", "sub_event_type"),
+    Index("ix_events_place", "latitude", "longitude"),
+)
+
+event_reports_table = Table(
+    "event_reports", metadata,
+    Column("event_id", String(40), ForeignKey("events.event_id", ondelete="CASCADE"), primary_key=True),
+    Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_event_reports_report", "report_id"),
+)
+
+
+class SchemaError(RuntimeError):
+    """The database was written by an incompatible version of Kharita."""
+
+
+@dataclass
+class EventFilter:
+    """What `Store.events` can filter on; every field optional."""
+
+    date_from: date | None = None
+    date_to: date | None = None
+    event_type: str | None = None  # matches event type or sub-event type, case-insensitive
+    place: str | None = None  # substring of location, admin1, admin2 or country
+    actor: str | None = None  # substring of actor1, actor2 or associated actors
+    limit: int | None = None
+    offset: int = 0
+
+
+def default_db_path() -> str:
+    return os.environ.get("KHARITA_DB", DEFAULT_DB)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers (the map) don't block the ingesting writer
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+class Store:
+    """Reports and events, in one database."""
+
+    def __init__(self, url_or_path: str | Path | None = None) -> None:
+        target = str(url_or_path or default_db_path())
+        url = target if "://" in target else f"sqlite:///{target}"
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._migrate()
+
+    # -- schema -------------------------------------------------------------
+    def _migrate(self) -> None:
+        with self.engine.begin() as conn:
+            metadata.create_all(conn)
+            row = conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).first()
+            if row is None:
+                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
+            elif int(row.value) > SCHEMA_VERSION:
+                raise SchemaError(
+                    f"{self.url}: schema version {row.value} is newer than this Kharita "
+                    f"understands ({SCHEMA_VERSION}); upgrade Kharita"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar_one())
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -------------------------------------------------------------
+    def has_report(self, report_id: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(reports_table.c.id).where(reports_table.c.id == report_id)
+            ).first() is not None
+
+    def add(self, report: Report, events: Iterable[Event]) -> bool:
+        """Store a report with its events in one transaction.
+
+        Returns False, changing nothing, when the report is already stored.
+        """
+        with self.engine.begin() as conn:
+            exists = conn.execute(
+                select(reports_table.c.id).where(reports_table.c.id == report.id)
+            ).first()
+            if exists:
+                return False
+            conn.execute(reports_table.insert().values(
+                **report.model_dump(), ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            ))
+            for ev in events:
+                self._upsert_event(conn, ev)
+        return True
+
+    def _upsert_event(self, conn, ev: Event) -> None:
+        values = {
+            "event_id": ev.event_id_cnty,
+            "event_date": ev.event_date,
+            "time_precision": ev.time_precision,
+            "event_type": ev.event_type,
+            "sub_event_type": ev.sub_event_type,
+            "actor1": ev.actor1,
+            "actor2": ev.actor2,
+            "assoc_actors": "; ".join(a for a in (ev.assoc_actor_1, ev.assoc_actor_2) if a),
+            "country": ev.country,
+            "admin1": ev.admin1,
+            "location": ev.location,
+            "latitude": ev.latitude,
+            "longitude": ev.longitude,
+            "fatalities": ev.fatalities,
+            "record": ev.model_dump_json(),
+        }
+        existing = conn.execute(
+            select(events_table.c.event_id).where(events_table.c.event_id == ev.event_id_cnty)
+        ).first()
+        if existing:
+            conn.execute(events_table.update().where(events_table.c.event_id == ev.event_id_cnty).values(**values))
+        else:
+            conn.execute(events_table.insert().values(**values))
+        for report_id in ev.report_ids:
+            linked = conn.execute(select(event_reports_table.c.event_id).where(
+                event_reports_table.c.event_id == ev.event_id_cnty,
+                event_reports_table.c.report_id == report_id,
+            )).first()
+            if not linked:
+                conn.execute(event_reports_table.insert().values(event_id=ev.event_id_cnty, report_id=report_id))
+
+    # -- reads --------------------------------------------------------------
+    def report(self, report_id: str) -> Report | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(reports_table).where(reports_table.c.id == report_id)).mappings().first()
+        if row is None:
+            return None
+        return Report(**{k: v for k, v in row.items() if k != "ingested_at"})
+
+    def reports(self) -> Iterator[Report]:
+        with self.engine.connect() as conn:
+            for row in conn.execute(select(reports_table).order_by(reports_table.c.id)).mappings():
+                yield Report(**{k: v for k, v in row.items() if k != "ingested_at"})
+
+    def event(self, event_id: str) -> Event | None:
+        with self.engine.connect() as conn:
+            record = conn.execute(
+                select(events_table.c.record).where(events_table.c.event_id == event_id)
+            ).scalar_one_or_none()
+        return Event.model_validate_json(record) if record else None
+
+    def events(self, flt: EventFilter | None = None) -> list[Event]:
+        flt = flt or EventFilter()
+        t = events_table
+        query = select(t.c.record).order_by(t.c.event_date, t.c.event_id)
+        if flt.date_from:
+            query = query.where(t.c.event_date >= flt.date_from)
+        if flt.date_to:
+            query = query.where(t.c.event_date <= flt.date_to)
+        if flt.event_type:
+            wanted = flt.event_type.lower()
+            query = query.where(or_(func.lower(t.c.event_type) == wanted, func.lower(t.c.sub_event_type) == wanted))
+        if flt.place:
+            like = f"%{flt.place.lower()}%"
+            query = query.where(or_(
+                func.lower(t.c.location).like(like), func.lower(t.c.admin1).like(like),
+                func.lower(t.c.country).like(like),
+            ))
+        if flt.actor:
+            like = f"%{flt.actor.lower()}%"
+            query = query.where(or_(
+                func.lower(t.c.actor1).like(like), func.lower(t.c.actor2).like(like),
+                func.lower(t.c.assoc_actors).like(like),
+            ))
+        if flt.limit is not None:
+            query = query.limit(flt.limit)
+        if flt.offset:
+            query = query.offset(flt.offset)
+        with self.engine.connect() as conn:
+            return [Event.model_validate_json(r) for r in conn.execute(query).scalars()]
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {
+                "reports": conn.execute(select(func.count()).select_from(reports_table)).scalar_one(),
+                "events": conn.execute(select(func.count()).select_from(events_table)).scalar_one(),
+            }
+
+
+def dumps_events(events: Iterable[Event]) -> str:
+    return json.dumps([e.model_dump(mode="json") for e in events], ensure_ascii=False, indent=2)
