@@ -1,0 +1,83 @@
+"""End to end on the flagship sample (northern Hama and Idlib, April 2017).
+
+Asserts the must-rows 1, 3, 5 and 6 of `../shared/samples/000_0935f1ffdb46c564.expected.md`
+(sub-event type, place, admin1, date) and that every filled field of every event
+cites evidence spans that are exact substrings of the report. Skips without ../shared.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from kharita.models import METADATA_FIELDS, Report
+from kharita.names import name_key
+from kharita.pipeline import Pipeline
+
+
+@pytest.fixture(scope="module")
+def flagship(request):
+    from tests.conftest import FLAGSHIP
+
+    if not FLAGSHIP.exists():
+        pytest.skip("../shared is not here: the flagship sample is not available")
+    report = Report.create(FLAGSHIP.read_text(encoding="utf-8"), published=date(2017, 4, 23))
+    return report, Pipeline()(report)
+
+
+def find(events, sub_event_type, *names):
+    keys = {name_key(n) for n in names}
+    return [e for e in events if e.sub_event_type == sub_event_type and name_key(e.location) in keys]
+
+
+def test_row1_government_regains_halfaya(flagship):
+    _, events = flagship
+    [event] = find(events, "Government regains territory", "Halfaya")
+    assert event.admin1 == "Hama" and event.country == "Syria"
+    assert event.event_date == date(2017, 4, 23) and event.time_precision == 1
+    assert event.actor1 == "Military Forces of Syria (2000-)"
+    assert event.geo_precision == 1 and event.geonames_id is not None
+
+
+def test_row3_air_strikes_on_latamneh_over_the_past_month(flagship):
+    _, events = flagship
+    [event] = find(events, "Air/drone strike", "Latamneh", "Al-Lataminah", "Lataminah")
+    assert event.admin1 == "Hama"
+    assert (event.event_date.year, event.event_date.month, event.time_precision) == (2017, 4, 3)
+    assert {"incendiary", "thermobaric"} <= set(event.weapons)
+    assert "Russia" in event.actor1
+
+
+def test_row5_strike_on_the_hospital_near_abdin_keeps_both_claims(flagship):
+    _, events = flagship
+    [event] = find(events, "Air/drone strike", "Abdin")
+    assert event.admin1 == "Idlib"
+    assert event.event_date == date(2017, 4, 23)
+    assert event.fatalities == 3  # the lowest figure of two sources
+    claims = {(c.value, c.victims, c.source) for c in event.claims if c.kind == "fatalities"}
+    assert (3, "doctors", "Pro-opposition media") in claims
+    assert (4, "patients", "A first responder") in claims
+
+
+def test_row6_nerve_agent_attack_on_khan_sheikhoun(flagship):
+    _, events = flagship
+    [event] = find(events, "Chemical weapon", "Khan Sheikhoun", "Khan Shaykhun")
+    assert event.admin1 == "Idlib"
+    assert event.event_date == date(2017, 4, 4) and event.time_precision == 1
+    assert "nerve agent" in event.weapons
+
+
+def test_every_filled_field_has_exact_evidence(flagship):
+    report, events = flagship
+    assert events
+    for event in events:
+        for name in event.filled_fields():
+            if name == "event_date" and "publication date" in event.notes:
+                continue  # the date came from metadata, as the notes say
+            if name in ("year", "time_precision") and "publication date" in event.notes:
+                continue
+            spans = event.evidence.get(name)
+            assert spans, f"{event.sub_event_type} at {event.location}: no evidence for {name}"
+            for span in spans:
+                assert report.text[span.start:span.end] == span.text
+        assert not METADATA_FIELDS & set(event.evidence)
