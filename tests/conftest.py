@@ -12,11 +12,12 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FLAGSHIP = SHARED / "samples" / "000_0935f1ffdb46c564.txt"
 
 
-@pytest.fixture
-def flagship_text() -> str:
+@pytest.fixture(scope="session")
+def flagship_report() -> Report:
+    """The flagship sample with its publication date, as `make demo` ingests it."""
     if not FLAGSHIP.exists():
         pytest.skip("../shared is not here: the flagship sample is not available")
-    return FLAGSHIP.read_text(encoding="utf-8")
+    return Report.create(FLAGSHIP.read_text(encoding="utf-8"), published=date(2017, 4, 23))
 
 
 @pytest.fixture

@@ -10,19 +10,14 @@ from datetime import date
 
 import pytest
 
-from kharita.models import METADATA_FIELDS, Report
+from kharita.models import METADATA_FIELDS
 from kharita.names import name_key
 from kharita.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
-def flagship(request):
-    from tests.conftest import FLAGSHIP
-
-    if not FLAGSHIP.exists():
-        pytest.skip("../shared is not here: the flagship sample is not available")
-    report = Report.create(FLAGSHIP.read_text(encoding="utf-8"), published=date(2017, 4, 23))
-    return report, Pipeline()(report)
+def flagship(flagship_report):
+    return flagship_report, Pipeline()(flagship_report)
 
 
 def find(events, sub_event_type, *names):
