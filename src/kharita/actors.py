@@ -29,14 +29,14 @@ def demonyms() -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in data_lines("demonyms.tsv") if len(row) >= 2]
 
 
-def _state_forces() -> list[tuple[str, Actor]]:
+def _state_forces(acled_names: dict[str, str]) -> list[tuple[str, Actor]]:
     entries: list[tuple[str, Actor]] = []
     names = country_names()
     words = [(d, code) for d, code in demonyms() if code in names]
     words += [(name, code) for code, name in names.items()]
     for word, code in words:
         country = names[code]
-        military = f"Military Forces of {country}"
+        military = acled_names.get(code, f"Military Forces of {country}")
         entries.append((f"{word} {_GROUND}", Actor(military, 1, "state", code)))
         entries.append((f"{word}'s {_GROUND}", Actor(military, 1, "state", code)))
         entries.append((f"{word} {_AIR}", Actor(military, 1, "state", code, kind="air")))
@@ -60,13 +60,12 @@ def _pack_entries(pack: dict) -> list[tuple[str, Actor]]:
 @cache
 def _matcher(focus_country: str | None) -> PhraseMatcher[Actor]:
     packs = load_data("actors.yaml")["packs"]
-    entries = _state_forces()
-    # Later entries override earlier ones for the same alias: general, then the packs
-    # of the report's country.
-    entries += _pack_entries(packs["general"])
-    for pack in packs.values():
-        if focus_country and focus_country in pack.get("countries", []):
-            entries += _pack_entries(pack)
+    active = [pack for pack in packs.values() if focus_country and focus_country in pack.get("countries", [])]
+    # Later entries override earlier ones for the same alias: generated state forces,
+    # the general pack, then the packs of the report's country.
+    entries = _state_forces(acled_state_force_names()) + _pack_entries(packs["general"])
+    for pack in active:
+        entries += _pack_entries(pack)
     return PhraseMatcher(entries)
 
 
@@ -79,10 +78,21 @@ def external_sides(country: str) -> dict[str, str]:
     return {}
 
 
+@cache
+def acled_state_force_names() -> dict[str, str]:
+    """ACLED's names for state forces that packs spell out, by ISO alpha-2."""
+    return {code: name for pack in load_data("actors.yaml")["packs"].values()
+            for code, name in pack.get("state_forces", {}).items()}
+
+
 def resolve_name(actor: Actor, event_country: str | None) -> str:
     """The actor's ACLED name, with `{country}` filled in."""
+    if "{country}" not in actor.name:
+        return actor.name
+    if actor.name == "Military Forces of {country}" and event_country in acled_state_force_names():
+        return acled_state_force_names()[event_country]
     country = country_names().get(event_country or "", "")
-    return actor.name.replace("{country}", country).replace(" ()", "").strip() if "{country}" in actor.name else actor.name
+    return actor.name.replace("{country}", country).replace(" ()", "").strip()
 
 
 def inter_code(actor: Actor, event_country: str | None) -> int:

@@ -10,6 +10,8 @@ sub-event type, place and date) are merged before they become `Event`s.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -163,33 +165,53 @@ def _is_armed(mention: ActorMention) -> bool:
     return mention.actor.inter not in (5, 6, 7)
 
 
-def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None) -> list[ActorMention]:
-    """Who did it: the armed actor named nearest before the trigger, with its allies
-    named in the same phrase; else one after it ("fell to X", "by X"); else the
-    previous event's agent (a pronoun: "they completed the recapture")."""
+_PRONOUN_SUBJECT = re.compile(r"\b(?:they|it|he|she|the group|the forces|the fighters|the militants|the troops)\b", re.I)
+_CLAUSE_BREAK = re.compile(r"[;:\u2014]")
+
+
+def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country: str | None,
+           text: str) -> list[ActorMention]:
+    """Who did it, head first, then allies named with it.
+
+    The subject is the first armed actor of the trigger's clause ("The Free Idlib Army,
+    part of the Free Syrian Army, has issued..."); actors of the same side named with it
+    join it ("pro-Assad forces, including Iranian-led militias"), and the state force
+    among them heads the group, as ACLED codes it. Else an actor after the trigger
+    ("fell to X", "bombing of Y as X try..."); else, when the subject is a pronoun
+    ("they completed the recapture"), the previous event's agent.
+    """
+    armed = [a for a in s.actors if _is_armed(a)]
     if trigger.text.lower() in _TERRITORY_BY_AGENT_AFTER:
-        after = [a for a in s.actors if a.start >= trigger.end and _is_armed(a)]
-        return after[:1]
-    before = [a for a in s.actors if a.start < trigger.end and _is_armed(a)]
-    strong = [a for a in before if a.actor.kind != "weak" or trigger.start - a.end <= 60]
-    if strong:
-        head = strong[-1]
-        side = head.actor.side
-        allies = [a for a in strong[:-1] if a.actor.side == side and a.actor.name != head.actor.name]
+        return [a for a in armed if a.start >= trigger.end][:1]
+    clause_start = max((s.sentence.start + m.end() for m in
+                        _CLAUSE_BREAK.finditer(text, s.sentence.start, trigger.start)), default=s.sentence.start)
+    before = [a for a in armed if a.start < trigger.end and (a.actor.kind != "weak" or trigger.start - a.end <= 60)]
+    in_clause = [a for a in before if a.start >= clause_start] or before
+    if in_clause:
+        subject = in_clause[0]
+        side = actor_rules.side(subject.actor, country)
+        group = [a for a in in_clause if actor_rules.side(a.actor, country) == side]
+        head = min(group, key=lambda a: actor_rules.inter_code(a.actor, country))
+        allies = [a for a in group if a is not head and a.actor.name != head.actor.name]
         return [head, *allies]
-    after = [a for a in s.actors if a.start >= trigger.end and _is_armed(a) and a.actor.kind != "weak"]
+    after = [a for a in armed if a.start >= trigger.end and a.actor.kind != "weak"]
     if after:
         return after[:1]
-    if context and context.agents:
+    if context and context.agents and _PRONOUN_SUBJECT.search(text, s.sentence.start, trigger.start):
         return context.agents[:1]
     return []
 
 
-def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention]) -> list[ActorMention]:
-    """Against whom: actors after the trigger on another side than the agent."""
-    agent_sides = {a.actor.side for a in agents}
-    return [a for a in s.actors if a.start >= trigger.end and a.actor.kind != "weak"
-            and a not in agents and a.actor.side not in agent_sides][:1]
+def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention],
+             country: str | None) -> list[ActorMention]:
+    """Against whom: the first actor after the trigger on another side than the agent."""
+    agent_sides = {actor_rules.side(a.actor, country) for a in agents}
+    return [a for a in s.actors if a.start >= trigger.end and a.actor.kind != "weak" and a not in agents
+            and actor_rules.side(a.actor, country) not in agent_sides][:1]
+
+
+def _can_strike_from_the_air(agent: ActorMention) -> bool:
+    return agent.actor.inter in (1, 8) or agent.actor.kind == "air"
 
 
 def _is_government_side(mention: ActorMention, country: str | None) -> bool:
@@ -232,12 +254,21 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
 _COARSENESS = {"populated": 0, "site": 0, None: 0, "admin2": 150, "admin1": 250, "country": 500}
 
 
-def _choose_place(s: _Sentence, trigger: TriggerMention) -> PlaceMention | None:
+_RELATIVE_BEFORE = re.compile(
+    r"(?:\b(?:north|south|east|west|northeast|northwest|southeast|southwest|north-east|north-west|south-east|"
+    r"south-west)(?:ern)?\s+of|\bnear|\bnearby|\boutside|\bkm\s+(?:from|of)|\bmiles\s+(?:from|of))"
+    r"\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$", re.I)
+
+
+def _choose_place(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention], text: str) -> PlaceMention | None:
     """Where it happened: the most specific place nearest the trigger, preferring one
-    after it ("moved into X"); a place that only anchors another ("north of Y") is not
-    the location itself."""
-    anchors = {id(p.anchor) for p in s.places if p.anchor is not None}
-    candidates = [p for p in s.places if id(p) not in anchors]
+    after it ("moved into X"). Not a country named as the actor ("Russia is bombing"),
+    and not a place that only locates another ("X, north of Y") unless it is the only one."""
+    candidates = [p for p in s.places if not (
+        p.place is not None and p.place.feature == "country" and any(a.start <= p.start < a.end for a in s.actors))]
+    anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
+    if len(anchors_only) < len(candidates):
+        candidates = [p for p in candidates if p not in anchors_only]
     if not candidates:
         return None
 
@@ -250,14 +281,40 @@ def _choose_place(s: _Sentence, trigger: TriggerMention) -> PlaceMention | None:
     return min(candidates, key=cost)
 
 
+def _locates_another(place: PlaceMention, others: list[PlaceMention], text: str) -> bool:
+    """Whether `place` is the Y of "X, north of Y" / "X near Y" for another place X."""
+    relation = _RELATIVE_BEFORE.search(text, max(0, place.start - 40), place.start)
+    if relation is None:
+        return False
+    return any(0 <= relation.start() - q.end <= 2 for q in others if q is not place)
+
+
+def location_name(place: PlaceMention) -> str:
+    """The ACLED location of a mention: the gazetteer's name without diacritics; the
+    anchor's for a bare relative phrase ("north of Hama" -> Hama); else the text."""
+    if place.place is not None:
+        return ascii_name(place.place.name)
+    anchor = place.anchor
+    if anchor is not None and place.start < anchor.start and place.end == anchor.end:
+        return location_name(anchor)
+    return place.text
+
+
+def ascii_name(name: str) -> str:
+    """A gazetteer name as ACLED writes locations: "Ḩalfāyā" -> "Halfaya"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+
+
 # -- the pass over sentences -----------------------------------------------------------
 
-def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | None) -> list[Draft]:
+def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | None, text: str) -> list[Draft]:
     typed: list[tuple[str, TriggerMention, list, list]] = []
     for trigger in s.triggers:
-        agents = _agent(s, trigger, context)
-        targets = _targets(s, trigger, agents)
+        agents = _agent(s, trigger, context, country, text)
+        targets = _targets(s, trigger, agents, country)
         sub_type = _resolve_type(trigger, s, agents, targets, country)
+        if sub_type == "Air/drone strike" and agents and not _can_strike_from_the_air(agents[0]):
+            agents, targets = [], []  # whoever flew it, it was not this group
         if sub_type:
             typed.append((sub_type, trigger, agents, targets))
     if not typed:
@@ -276,7 +333,7 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
         drafts.append(Draft(
             sub_event_type=sub_type, sentences=[s.sentence],
             triggers=[t[1] for t in typed if t[0] == sub_type] or [trigger],
-            place=_choose_place(s, trigger),
+            place=_choose_place(s, trigger, agents, text),
             date=min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None),
             agents=agents, targets=targets, weapons=weapons, casualties=list(s.casualties),
             extra_places=[p for p in s.places if p.role == "region"],
@@ -285,8 +342,11 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
 
 
 def _same_happening(a: Draft, b: Draft) -> bool:
-    return a.sub_event_type == b.sub_event_type and _place_key(a.place) == _place_key(b.place) \
-        and (a.date.value if a.date else None) == (b.date.value if b.date else None)
+    """Same type at the same place, on the same date or with one of them undated (a
+    headline, "Multiple reports say X moved into Y") in the same report."""
+    if a.sub_event_type != b.sub_event_type or _place_key(a.place) != _place_key(b.place):
+        return False
+    return a.date is None or b.date is None or a.date.value == b.date.value
 
 
 def _place_key(place: PlaceMention | None):
@@ -304,12 +364,14 @@ def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
             context = None
         s = _Sentence(doc, sentence, folded)
         near = context if context is not None and index - context_index <= CONTEXT_WINDOW else None
-        new = _drafts_for_sentence(s, near, country)
+        new = _drafts_for_sentence(s, near, country, doc.text)
         located = [d for d in new if d.place is not None]
         unlocated = [d for d in new if d.place is None]
         if near is not None and (unlocated or (not new and (s.casualties or s.weapons))):
             # Detail about the event just told: figures, weapons, its victims.
             near.sentences.append(sentence)
+            if near.date is None and s.dates:
+                near.date = s.dates[0]  # "Earlier this month, they completed the recapture"
             near.casualties.extend(s.casualties)
             near.weapons.extend(w for w in s.weapons if w not in near.weapons)
             for d in unlocated:
@@ -383,7 +445,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     place = draft.place
     if place is not None:
         lat, lon, precision, place_entry = locate(place, draft.extra_places)
-        location = place.place.name if place.place else place.text
+        location = location_name(place)
         if place_entry is not None:
             admin1, admin2, country_code = place_entry.admin1, place_entry.admin2, place_entry.country_code
         cite(("location",), [place])

@@ -53,6 +53,15 @@ def data_lines(name: str) -> Iterator[list[str]]:
             yield line.rstrip("\n").split("\t")
 
 
+def _word_edge(folded: str, index: int) -> bool:
+    """Whether a phrase may begin or end next to `index`. A hyphen joins words:
+    "opposition-held" is not the actor "opposition", "Iranian-led" not "Iranian"."""
+    if index < 0 or index >= len(folded):
+        return True
+    char = folded[index]
+    return not (char.isalnum() or char == "-")
+
+
 @dataclass(slots=True)
 class Match(Generic[T]):
     start: int
@@ -87,7 +96,7 @@ class PhraseMatcher(Generic[T]):
         found: list[Match[T]] = []
         for end_index, (length, value) in self._automaton.iter(folded):
             start, end = end_index - length + 1, end_index + 1
-            if (start > 0 and folded[start - 1].isalnum()) or (end < len(folded) and folded[end].isalnum()):
+            if not _word_edge(folded, start - 1) or not _word_edge(folded, end):
                 continue
             found.append(Match(start, end, value))
         found.sort(key=lambda m: (m.start, -(m.end - m.start)))
