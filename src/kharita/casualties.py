@@ -24,19 +24,28 @@ def _alternation(words) -> str:
 def _patterns() -> dict[str, re.Pattern]:
     q = load_data("quantities.yaml")
     words = _alternation(list(q["numbers"]) + list(q["vague"]))
-    hedge = rf"(?P<hedge>(?:{_alternation(q['hedges'])})\s+)?"
-    num = rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{words})(?:[ -](?:{words}))?)"
-    victim = rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?P<victim>{_alternation(q['victims'])}))?"
+    victims = _alternation(q["victims"])
+
+    def figure(n: str = "") -> str:
+        """A hedged number and its victim group: "at least 25 pro-government fighters"."""
+        return (rf"(?P<hedge{n}>(?:{_alternation(q['hedges'])})\s+)?"
+                rf"(?P<num{n}>\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{words})(?:[ -](?:{words}))?)"
+                rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?P<victim{n}>{victims}))?")
+
     aux = r"(?:\s+(?:were|was|have|has|had|been|are|is|reportedly|also|later|all|being|now))*"
     killed = r"(?:killed|dead|died|slain|executed|perished|murdered|lost their lives)"
     hurt = r"(?:wounded|injured|hurt|maimed)"
+    both = rf"{figure()},?\s+and\s+{figure('2')}"  # "25 fighters and 16 rebels had been killed"
     return {
-        "fatalities_object": re.compile(rf"\b(?:killed|killing|kills|kill|claimed the lives of)\s+{hedge}{num}{victim}\b"),
-        "fatalities_subject": re.compile(rf"\b{hedge}{num}{victim}{aux}\s+{killed}\b"),
-        "fatalities_toll": re.compile(rf"\bdeath toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|is|was)\s+{hedge}{num}{victim}\b"),
-        "fatalities_bodies": re.compile(rf"\b{hedge}{num}\s+(?P<victim>bodies)\b"),
-        "injuries_object": re.compile(rf"\b(?:wounded|wounding|injured|injuring|wounds|injures)\s+{hedge}{num}{victim}\b"),
-        "injuries_subject": re.compile(rf"\b{hedge}{num}{victim}{aux}\s+{hurt}\b"),
+        "fatalities_pair": re.compile(rf"\b{both}{aux}\s+{killed}\b"),
+        "fatalities_object": re.compile(rf"\b(?:killed|killing|kills|kill|claimed the lives of)\s+{figure()}\b"),
+        "fatalities_subject": re.compile(rf"\b{figure()}{aux}\s+{killed}\b"),
+        "fatalities_toll": re.compile(rf"\bdeath toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|is|was)\s+{figure()}\b"),
+        "fatalities_bodies": re.compile(rf"\b(?P<hedge>(?:{_alternation(q['hedges'])})\s+)?"
+                                        rf"(?P<num>\d+|{words})\s+(?P<victim>bodies)\b"),
+        "injuries_pair": re.compile(rf"\b{both}{aux}\s+{hurt}\b"),
+        "injuries_object": re.compile(rf"\b(?:wounded|wounding|injured|injuring|wounds|injures)\s+{figure()}\b"),
+        "injuries_subject": re.compile(rf"\b{figure()}{aux}\s+{hurt}\b"),
     }
 
 
@@ -73,23 +82,33 @@ def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyM
     for name, pattern in _patterns().items():
         kind = name.split("_")[0]
         for m in pattern.finditer(segment):
-            parsed = parse_number(m.group("num"))
-            if parsed is None:
-                continue
-            value, vague = parsed
-            victim = m.groupdict().get("victim")
-            if not victim and (value in _YEARS or m.group("num") in {"a", "an", "some"}):
-                continue
-            start, end = sentence.start + m.start(), sentence.start + m.end()
-            if any(start < e and s < end for s, e in taken):
-                continue
-            taken.append((start, end))
-            found.append(CasualtyMention(
-                start, end, doc.text[start:end], kind=kind, value=value, victims=victim,
-                approximate=vague or bool(m.group("hedge")),
-            ))
+            for n in ("", "2") if name.endswith("_pair") else ("",):
+                mention = _mention(doc, sentence, m, n, kind)
+                if mention is None or any(mention.start < e and s < mention.end for s, e in taken):
+                    continue
+                taken.append((mention.start, mention.end))
+                found.append(mention)
     found.sort(key=lambda c: c.start)
     return found
+
+
+def _mention(doc: Doc, sentence: Sentence, m: re.Match, n: str, kind: str) -> CasualtyMention | None:
+    """The figure of group `n` of a match; for a pair, each figure spans its own words."""
+    parsed = parse_number(m.group(f"num{n}"))
+    if parsed is None:
+        return None
+    value, vague = parsed
+    victim = m.groupdict().get(f"victim{n}")
+    if not victim and (value in _YEARS or m.group(f"num{n}") in {"a", "an", "some"}):
+        return None
+    if m.re.pattern.count("(?P<num2>"):
+        first = m.start(f"hedge{n}") if m.group(f"hedge{n}") else m.start(f"num{n}")
+        last = m.end(f"victim{n}") if victim else m.end(f"num{n}")
+        start, end = sentence.start + first, sentence.start + last
+    else:
+        start, end = sentence.start + m.start(), sentence.start + m.end()
+    return CasualtyMention(start, end, doc.text[start:end], kind=kind, value=value, victims=victim,
+                           approximate=vague or bool(m.group(f"hedge{n}")))
 
 
 # "Pro-opposition media said", "A first responder said", "Hospital administrators said"

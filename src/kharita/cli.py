@@ -23,7 +23,8 @@ from .store import EventFilter, Store, default_db_path
 
 app = typer.Typer(help="Kharita: conflict news into evidence-backed, ACLED-compatible events.",
                   no_args_is_help=True, add_completion=False)
-console = Console()
+# Tables keep their columns when piped (rich would otherwise assume 80 columns).
+console = Console(width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True)
 
 DbOption = Annotated[Optional[Path], typer.Option("--db", help="Database file (default: $KHARITA_DB or ./kharita.db).")]

@@ -17,7 +17,7 @@ from datetime import date
 from functools import cache
 
 from . import actors as actor_rules
-from .doc import ActorMention, CasualtyMention, DateMention, Doc, PlaceMention, Sentence, TriggerMention, WeaponMention
+from .doc import Actor, ActorMention, CasualtyMention, DateMention, Doc, PlaceMention, Sentence, TriggerMention, WeaponMention
 from .lexicon import PhraseMatcher, load_data
 from .models import Claim, Event, Span
 from .text import is_heading
@@ -83,6 +83,10 @@ def _victim_classes() -> dict[str, dict]:
     return load_data("quantities.yaml")["victims"]
 
 
+def _is_civilian_victim(casualty: CasualtyMention) -> bool:
+    return bool(_victim_classes().get(casualty.victims or "", {}).get("civilian"))
+
+
 _WEAPON_TYPES = {
     "chemical": "Chemical weapon",
     "air": "Air/drone strike",
@@ -125,6 +129,7 @@ class _Sentence:
         self.dates = inside(doc.dates)
         self.weapons = inside(doc.weapons)
         self.casualties = inside(doc.casualties)
+        self.sources = inside(doc.sources)
         modal = [m for m in _modal_matcher().find(doc.text[sentence.start:sentence.end],
                                                   folded[sentence.start:sentence.end])]
         self.triggers = [t for t in inside(doc.triggers) if not _is_modal(t, modal, sentence, doc.text)]
@@ -185,7 +190,7 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
         return [a for a in armed if a.start >= trigger.end][:1]
     clause_start = max((s.sentence.start + m.end() for m in
                         _CLAUSE_BREAK.finditer(text, s.sentence.start, trigger.start)), default=s.sentence.start)
-    before = [a for a in armed if a.start < trigger.end and (a.actor.kind != "weak" or trigger.start - a.end <= 60)]
+    before = [a for a in armed if a.start < trigger.end and (a.actor.kind != "weak" or _weak_subject(a, trigger, text))]
     in_clause = [a for a in before if a.start >= clause_start] or before
     if in_clause:
         subject = in_clause[0]
@@ -195,19 +200,55 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
         allies = [a for a in group if a is not head and a.actor.name != head.actor.name]
         return [head, *allies]
     after = [a for a in armed if a.start >= trigger.end and a.actor.kind != "weak"]
-    if after:
+    if after and trigger.cue != "territory":  # "entered X after eliminating Y": Y is no agent
         return after[:1]
     if context and context.agents and _PRONOUN_SUBJECT.search(text, s.sentence.start, trigger.start):
         return context.agents[:1]
     return []
 
 
+# A bare country name or demonym is the agent only as a subject or coordinated with
+# one: "Russia is continuing its bombing", "Russian and regime strikes"; not "the
+# Turkish border since the bombardment".
+_WEAK_SUBJECT_NEXT = re.compile(
+    r"(?:\s+(?:and|or)\b|\s+(?:is|are|was|were|has|have|had|also|again|continues|continued|escalated|launched|"
+    r"carried|conducted|intensified|stepped|resumed|began|started)\b|['\u2019]s\b)")
+# Where the trigger's clause ends: the target is named before it.
+_CLAUSE_END = re.compile(r"[;:\u2014]|,\s+(?:while|whereas|but|and|according|as|after|before|when)\b")
+
+
+def _weak_subject(mention: ActorMention, trigger: TriggerMention, text: str) -> bool:
+    return trigger.start - mention.end <= 60 and _WEAK_SUBJECT_NEXT.match(text, mention.end) is not None
+
+
 def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention],
-             country: str | None) -> list[ActorMention]:
-    """Against whom: the first actor after the trigger on another side than the agent."""
+             country: str | None, text: str) -> list[ActorMention]:
+    """Against whom: the first actor after the trigger, within its clause, on another
+    side than the agent."""
+    end = _CLAUSE_END.search(text, trigger.end, s.sentence.end)
+    limit = end.start() if end else s.sentence.end
     agent_sides = {actor_rules.side(a.actor, country) for a in agents}
-    return [a for a in s.actors if a.start >= trigger.end and a.actor.kind != "weak" and a not in agents
-            and actor_rules.side(a.actor, country) not in agent_sides][:1]
+    return [a for a in s.actors if trigger.end <= a.start < limit and a.actor.kind != "weak" and a not in agents
+            and actor_rules.side(a.actor, country) not in agent_sides
+            and not any(src.start <= a.start < src.end for src in s.sources)][:1]  # "medics said": a source
+
+
+_CROWD_EVENTS = ("Protests", "Riots")
+_PROTESTERS = Actor("Protesters ({country})", 6, "civilian")
+_RIOTERS = Actor("Rioters ({country})", 5, "civilian")
+
+
+def _crowd_roles(s: _Sentence, trigger: TriggerMention, sub_type: str) -> tuple[list, list]:
+    """Protests and riots: the crowd is actor1 (named, or the trigger itself says
+    "protesters"); state forces that intervene are actor2, or actor1 when they use
+    excessive force against the crowd."""
+    rioting = taxonomy()[sub_type]["event_type"] == "Riots"
+    crowd = [a for a in s.actors if a.actor.inter in (5, 6)][:1] or [
+        ActorMention(trigger.start, trigger.end, trigger.text, actor=_RIOTERS if rioting else _PROTESTERS)]
+    forces = [a for a in s.actors if a.actor.inter in (1, 3, 8)][:1]
+    if sub_type == "Excessive force against protesters":
+        return forces, crowd
+    return crowd, forces if sub_type != "Peaceful protest" else []
 
 
 def _can_strike_from_the_air(agent: ActorMention) -> bool:
@@ -231,10 +272,14 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
             else "Non-state actor overtakes territory"
     weapon_types = [_WEAPON_TYPES[w.category] for w in s.weapons if w.category in _WEAPON_TYPES]
     if trigger.cue == "remote":
-        if s.air_cue or any(a.actor.inter in (1, 8) for a in agents):
+        # An air cue decides; else a named weapon ("struck an improvised explosive
+        # device"); else a state agent, which bombs from the air.
+        if s.air_cue:
             return "Air/drone strike"
         if weapon_types:
             return weapon_types[0]
+        if any(a.actor.inter in (1, 8) for a in agents):
+            return "Air/drone strike"
         return trigger.fallback or None
     if trigger.cue == "attack":
         if weapon_types:
@@ -243,8 +288,7 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
             return "Attack"
         if agents and targets and _is_armed(targets[0]):
             return "Armed clash"
-        civilian_victims = [c for c in s.casualties if _victim_classes().get(c.victims or "", {}).get("civilian")]
-        if agents and civilian_victims:
+        if agents and any(_is_civilian_victim(c) for c in s.casualties):
             return "Attack"
     return None
 
@@ -260,12 +304,13 @@ _RELATIVE_BEFORE = re.compile(
     r"\s+(?:the\s+)?(?:(?:city|town|village)\s+of\s+)?$", re.I)
 
 
-def _choose_place(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention], text: str) -> PlaceMention | None:
+def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, text: str) -> PlaceMention | None:
     """Where it happened: the most specific place nearest the trigger, preferring one
-    after it ("moved into X"). Not a country named as the actor ("Russia is bombing"),
+    after it ("moved into X"). Not a foreign country ("the Britain-based monitor") nor
+    a country named as the actor ("Russia is bombing"),
     and not a place that only locates another ("X, north of Y") unless it is the only one."""
-    candidates = [p for p in s.places if not (
-        p.place is not None and p.place.feature == "country" and any(a.start <= p.start < a.end for a in s.actors))]
+    candidates = [p for p in s.places if not (p.place is not None and p.place.feature == "country" and (
+        p.place.country_code != country or any(a.start <= p.start < a.end for a in s.actors)))]
     anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
     if len(anchors_only) < len(candidates):
         candidates = [p for p in candidates if p not in anchors_only]
@@ -300,9 +345,13 @@ def location_name(place: PlaceMention) -> str:
     return place.text
 
 
+_AYN_HAMZA = str.maketrans("", "", "\u2018\u2019\u02bb\u02bc\u02be\u02bf`")
+
+
 def ascii_name(name: str) -> str:
     """A gazetteer name as ACLED writes locations: "Ḩalfāyā" -> "Halfaya"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    folded = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return folded.translate(_AYN_HAMZA)
 
 
 # -- the pass over sentences -----------------------------------------------------------
@@ -311,10 +360,12 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
     typed: list[tuple[str, TriggerMention, list, list]] = []
     for trigger in s.triggers:
         agents = _agent(s, trigger, context, country, text)
-        targets = _targets(s, trigger, agents, country)
+        targets = _targets(s, trigger, agents, country, text)
         sub_type = _resolve_type(trigger, s, agents, targets, country)
         if sub_type == "Air/drone strike" and agents and not _can_strike_from_the_air(agents[0]):
             agents, targets = [], []  # whoever flew it, it was not this group
+        if sub_type and taxonomy()[sub_type]["event_type"] in _CROWD_EVENTS:
+            agents, targets = _crowd_roles(s, trigger, sub_type)
         if sub_type:
             typed.append((sub_type, trigger, agents, targets))
     if not typed:
@@ -333,7 +384,7 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
         drafts.append(Draft(
             sub_event_type=sub_type, sentences=[s.sentence],
             triggers=[t[1] for t in typed if t[0] == sub_type] or [trigger],
-            place=_choose_place(s, trigger, agents, text),
+            place=_choose_place(s, trigger, country, text),
             date=min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None),
             agents=agents, targets=targets, weapons=weapons, casualties=list(s.casualties),
             extra_places=[p for p in s.places if p.role == "region"],
@@ -378,7 +429,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
                 near.triggers.extend(d.triggers)
                 if not near.targets:
                     near.targets = d.targets
-                near.targets += [a for a in s.actors if a.actor.inter == 7 and a not in near.targets][:1]
+            if not near.targets and any(_is_civilian_victim(c) for c in s.casualties):
+                near.targets = [a for a in s.actors if a.actor.inter == 7][:1]  # "killed three doctors"
             context_index = index
         for draft in located:
             twin = next((d for d in drafts if _same_happening(d, draft)), None)
@@ -477,7 +529,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
         allies = sorted({actor_rules.resolve_name(a.actor, event_country) for a in draft.agents[1:]} - {actor1})
         assoc1 = "; ".join(allies)
         cite(("assoc_actor_1",), draft.agents[1:] if allies else [])
-    victims_civilian = [c for c in draft.casualties if _victim_classes().get(c.victims or "", {}).get("civilian")]
+    victims_civilian = [c for c in draft.casualties if _is_civilian_victim(c)]
     if draft.targets:
         target = draft.targets[0]
         actor2 = actor_rules.resolve_name(target.actor, event_country)
@@ -509,7 +561,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     cite(("notes",), draft.sentences)
     if place is not None and place.anchor is not None and precision == 2:
         distance = f"about {place.distance_km:g} km " if place.distance_km else ""
-        direction = f"{place.direction} of " if place.direction else "near "
+        direction = f"{place.direction} of " if place.direction and place.direction != "near" else "near "
         notes += f" Location: {place.text}, {distance}{direction}{place.anchor.text}."
     notes += date_note
 
