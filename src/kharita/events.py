@@ -306,11 +306,12 @@ _RELATIVE_BEFORE = re.compile(
 
 def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, text: str) -> PlaceMention | None:
     """Where it happened: the most specific place nearest the trigger, preferring one
-    after it ("moved into X"). Not a foreign country ("the Britain-based monitor") nor
-    a country named as the actor ("Russia is bombing"),
+    after it ("moved into X"). Not a place inside an actor's name ("Russia is bombing",
+    "Islamic State in the Greater Sahara") nor a foreign country ("the Britain-based monitor"),
     and not a place that only locates another ("X, north of Y") unless it is the only one."""
-    candidates = [p for p in s.places if not (p.place is not None and p.place.feature == "country" and (
-        p.place.country_code != country or any(a.start <= p.start < a.end for a in s.actors)))]
+    candidates = [p for p in s.places
+                  if not any(a.start <= p.start and p.end <= a.end for a in s.actors)  # "IS in the Greater Sahara"
+                  and not (p.place is not None and p.place.feature == "country" and p.place.country_code != country)]
     anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
     if len(anchors_only) < len(candidates):
         candidates = [p for p in candidates if p not in anchors_only]
