@@ -46,11 +46,10 @@ if missing_vendor:
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
+def _serve(store):
+    """Run the app on a free loopback port in a thread; yield its base URL."""
     import uvicorn
 
-    store = make_store(tmp_path_factory.mktemp("browser") / "t.db")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -71,6 +70,21 @@ def base_url(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    yield from _serve(make_store(tmp_path_factory.mktemp("browser") / "t.db"))
+
+
+@pytest.fixture(scope="module")
+def flagship_url(tmp_path_factory, flagship_report):
+    from kharita.pipeline import Pipeline
+    from kharita.store import Store
+
+    store = Store(tmp_path_factory.mktemp("flagship") / "f.db")
+    store.add(flagship_report, Pipeline()(flagship_report))
+    yield from _serve(store)
+
+
+@pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
@@ -78,8 +92,7 @@ def browser():
         b.close()
 
 
-@pytest.fixture()
-def page(browser, base_url):
+def _open(browser, base_url):
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     pg = context.new_page()
     pg.set_default_timeout(15_000)
@@ -94,6 +107,16 @@ def page(browser, base_url):
     assert errors == [], errors
     assert outside == [], f"the page fetched from elsewhere: {outside}"
     context.close()
+
+
+@pytest.fixture()
+def page(browser, base_url):
+    yield from _open(browser, base_url)
+
+
+@pytest.fixture()
+def flagship_page(browser, flagship_url):
+    yield from _open(browser, flagship_url)
 
 
 def test_map_markers_popup_evidence_and_no_script_execution(page):
@@ -147,3 +170,20 @@ def test_list_items_are_keyboard_focusable(page):
     page.keyboard.press("Enter")
     page.locator(".leaflet-popup-content .kh-popup").wait_for()
     assert page.locator(".kh-item[aria-current='true']").count() == 1
+
+
+def test_flagship_report_on_the_map(flagship_page):
+    """The flagship sample's events are on the map; the Halfaya recapture shows its evidence."""
+    page = flagship_page
+    assert page.locator("path.kh-marker").count() >= 4
+    item = page.locator(".kh-item", has_text="Government regains territory").filter(has_text="Halfaya").first
+    item.click()
+    popup = page.locator(".leaflet-popup-content .kh-popup")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Government regains territory" in text and "Halfaya, Hama, Syria" in text
+    assert popup.locator("mark[data-field='location']").first.inner_text() == "Halfaya"
+    page.mouse.move(400, 700)
+    page.wait_for_timeout(400)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "flagship-map.png"))

@@ -251,12 +251,18 @@ def build_snippet(
 
     highlights: list[tuple[int, int, str]] = []
     for start, end, field in located:
+        if field in CONTEXT_ONLY_FIELDS:
+            continue
         for s, e, at in offsets:
             if s <= start and end <= e:
                 highlights.append((at + start - s, at + end - s, field))
                 break
     highlights.sort(key=lambda h: (h[0], -h[1], h[2]))
     return Snippet(report_id=report_id, text="".join(parts), highlights=highlights)
+
+
+# Evidence that frames the snippet without being highlighted: `notes` cites whole sentences.
+CONTEXT_ONLY_FIELDS = frozenset({"notes"})
 
 
 def evidence_snippets(event: Event, report: Callable[[str], Report | None]) -> list[Snippet]:
