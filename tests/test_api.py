@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kharita.api import CONTEXT_ONLY_FIELDS, build_snippet, create_app, evidence_snippets
+from kharita.api import (
+    CONTEXT_ONLY_FIELDS,
+    build_snippet,
+    create_app,
+    evidence_snippets,
+)
 from kharita.models import ACLED_COLUMNS, Claim, Event, Report, Span
 from kharita.store import Store
 

@@ -13,10 +13,9 @@ import time
 from pathlib import Path
 
 import pytest
+from test_api import ALEPPO, BARREL_BOMB, IMG, LOCATED, SCRIPT, SHOOTING, make_store
 
 from kharita.api import STATIC_DIR, create_app
-
-from test_api import ALEPPO, BARREL_BOMB, IMG, LOCATED, SCRIPT, SHOOTING, make_store
 
 pytestmark = pytest.mark.browser
 

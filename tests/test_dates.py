@@ -3,7 +3,12 @@ from datetime import date
 
 import pytest
 
-from kharita.dates import explicit_dates, find_dates, latest_explicit_date, parse_published
+from kharita.dates import (
+    explicit_dates,
+    find_dates,
+    latest_explicit_date,
+    parse_published,
+)
 
 PUB = date(2017, 4, 23)  # a Sunday
 

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from kharita import gazetteer as gz
-from kharita.gazetteer import Gazetteer, acled_region, default_gazetteer, demonym_country, version_key
+from kharita.gazetteer import (
+    Gazetteer,
+    acled_region,
+    default_gazetteer,
+    demonym_country,
+    version_key,
+)
+from kharita.lexicon import data_lines
 
 
 @pytest.fixture(scope="session")
@@ -126,7 +133,7 @@ def test_demonym_file_names_only_known_countries(gaz: Gazetteer) -> None:
 
 
 def test_every_alias_reaches_its_target(gaz: Gazetteer) -> None:
-    for alias, cc, aim in gz._data_lines("places_aliases.tsv"):
+    for alias, cc, aim in data_lines("places_aliases.tsv"):
         places = gaz.lookup(alias)
         if aim == "country":
             assert any(p.feature == "country" and p.country_code == cc for p in places), alias

@@ -17,7 +17,17 @@ from datetime import date
 from functools import cache
 
 from . import actors as actor_rules
-from .doc import Actor, ActorMention, CasualtyMention, DateMention, Doc, PlaceMention, Sentence, TriggerMention, WeaponMention
+from .doc import (
+    Actor,
+    ActorMention,
+    CasualtyMention,
+    DateMention,
+    Doc,
+    PlaceMention,
+    Sentence,
+    TriggerMention,
+    WeaponMention,
+)
 from .lexicon import PhraseMatcher, load_data
 from .models import Claim, Event, Span
 from .text import is_heading

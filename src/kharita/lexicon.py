@@ -50,7 +50,7 @@ def data_lines(name: str) -> Iterator[list[str]]:
     """Rows of a TSV data file, skipping blank lines and `#` comments."""
     for line in resources.files("kharita.data").joinpath(name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
-            yield line.rstrip("\n").split("\t")
+            yield [cell.strip() for cell in line.split("\t")]
 
 
 def _word_edge(folded: str, index: int) -> bool:

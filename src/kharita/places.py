@@ -38,14 +38,18 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
-
-import yaml
 
 from .doc import Doc, Place, PlaceMention, Sentence
 from .gazetteer import Gazetteer, default_gazetteer, demonym_country
-from .names import FUZZY_THRESHOLD, FUZZY_THRESHOLD_IN_FOCUS, key_similarity, name_key, skeleton_key
+from .lexicon import load_data
+from .names import (
+    FUZZY_THRESHOLD,
+    FUZZY_THRESHOLD_IN_FOCUS,
+    key_similarity,
+    name_key,
+    skeleton_key,
+)
 
 __all__ = ["find_places", "locate", "demonym_country", "name_key", "skeleton_key"]
 
@@ -194,8 +198,7 @@ class _Cand:
 
 @cache
 def _lexicon() -> dict[str, frozenset[str]]:
-    text = resources.files("kharita.data").joinpath("places_lexicon.yaml").read_text(encoding="utf-8")
-    return {k: frozenset(str(w).lower() for w in v) for k, v in yaml.safe_load(text).items()}
+    return {k: frozenset(str(w).lower() for w in v) for k, v in load_data("places_lexicon.yaml").items()}
 
 
 # ---------------------------------------------------------------------------

@@ -18,8 +18,22 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 from sqlalchemy import (
-    Boolean, Column, Date, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    create_engine, event, func, or_, select,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    or_,
+    select,
 )
 from sqlalchemy.engine import Engine
 

@@ -80,7 +80,9 @@ def finish(draft: Draft, published: date | None, outlet: str | None) -> Report:
     text = normalise_newlines(draft.text)
     when = draft.published
     if when is None and draft.published_raw:
-        from ..dates import parse_published  # lazy: the dates module is optional at import
+        from ..dates import (
+            parse_published,  # lazy: the dates module is optional at import
+        )
 
         when = parse_published(draft.published_raw)
     inferred = False

@@ -10,7 +10,14 @@ import time
 from datetime import date
 from typing import Any
 
-from .common import Draft, Rejected, RejectInput, clean_field, clean_language, normalise_newlines
+from .common import (
+    Draft,
+    Rejected,
+    RejectInput,
+    clean_field,
+    clean_language,
+    normalise_newlines,
+)
 from .decode import check_bytes
 from .html import html_to_text
 

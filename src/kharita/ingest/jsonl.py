@@ -11,7 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .common import Draft, Rejected, RejectInput, clean_field, clean_language, normalise_newlines
+from .common import (
+    Draft,
+    Rejected,
+    RejectInput,
+    clean_field,
+    clean_language,
+    normalise_newlines,
+)
 from .decode import decode_text
 
 _OPTIONAL = ("title", "url", "published", "outlet", "language")
