@@ -156,5 +156,14 @@ def serve(
     uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
 
 
+def _register_subcommands() -> None:
+    from .evaluation import app as eval_app
+
+    app.add_typer(eval_app, name="eval")
+
+
+_register_subcommands()
+
+
 if __name__ == "__main__":
     app()

@@ -417,7 +417,9 @@ def _place_key(place: PlaceMention | None):
     return place.place.geonameid if place.place else place.text.lower()
 
 
-def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
+def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:
+    """Event drafts of a document. An event whose place the text does not give is
+    dropped (ACLED codes none without a location) unless `keep_unlocated`."""
     drafts: list[Draft] = []
     context: Draft | None = None
     context_index = -10
@@ -429,7 +431,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
         new = _drafts_for_sentence(s, near, country, doc.text)
         located = [d for d in new if d.place is not None]
         unlocated = [d for d in new if d.place is None]
-        if near is not None and (unlocated or (not new and (s.casualties or s.weapons))):
+        attach = near is not None and (unlocated or (not new and (s.casualties or s.weapons)))
+        if attach:
             # Detail about the event just told: figures, weapons, its victims.
             near.sentences.append(sentence)
             if near.date is None and s.dates:
@@ -443,7 +446,7 @@ def build_drafts(doc: Doc, folded: str, country: str | None) -> list[Draft]:
             if not near.targets and any(_is_civilian_victim(c) for c in s.casualties):
                 near.targets = [a for a in s.actors if a.actor.inter == 7][:1]  # "killed three doctors"
             context_index = index
-        for draft in located:
+        for draft in located + (unlocated if keep_unlocated and not attach else []):
             twin = next((d for d in drafts if _same_happening(d, draft)), None)
             if twin:
                 twin.absorb(draft)
@@ -595,11 +598,12 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     return event
 
 
-def annotate(doc: Doc, folded: str, locate, country_info) -> None:
+def annotate(doc: Doc, folded: str, locate, country_info, keep_unlocated: bool = False) -> None:
     """Triggers and weapons, then events. `locate(place, regions)` gives
     (lat, lon, geo_precision, gazetteer entry); `country_info(iso2)` the country's
     ACLED name, numeric ISO code, ISO3 and region."""
     find_triggers(doc, folded)
     find_weapons(doc, folded)
     country = actor_rules.focus_country(doc)
-    doc.events = [to_event(doc, draft, locate, country_info) for draft in build_drafts(doc, folded, country)]
+    drafts = build_drafts(doc, folded, country, keep_unlocated)
+    doc.events = [to_event(doc, draft, locate, country_info) for draft in drafts]

@@ -20,8 +20,11 @@ from .models import Event, Report
 class Pipeline:
     """Runs every stage over reports. Create one and reuse it."""
 
-    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(self, gazetteer: Gazetteer | None = None, keep_unlocated: bool = False) -> None:
+        """`keep_unlocated` keeps events whose place the text does not give (snippet
+        classification wants them; an ACLED dataset does not)."""
         self.gazetteer = gazetteer or default_gazetteer()
+        self.keep_unlocated = keep_unlocated
 
     def annotate(self, report: Report) -> Doc:
         doc = Doc(report)
@@ -31,7 +34,7 @@ class Pipeline:
         doc.dates = dates.find_dates(report.text, report.published)
         actors.annotate(doc, folded)
         casualties.annotate(doc)
-        events.annotate(doc, folded, self.locate, self.gazetteer.country_info)
+        events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
         return doc
 
     def __call__(self, report: Report) -> list[Event]:

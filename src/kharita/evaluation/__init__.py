@@ -1,0 +1,10 @@
+"""`kharita eval ...`: measure each stage on public benchmark data (never shipped with Kharita).
+
+Each benchmark is a module with a `run(...)` function returning a plain dict of figures
+and a typer command registered on `app` below.
+"""
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Measure Kharita on public benchmark data.", no_args_is_help=True)
