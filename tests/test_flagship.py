@@ -76,3 +76,32 @@ def test_every_filled_field_has_exact_evidence(flagship):
             for span in spans:
                 assert report.text[span.start:span.end] == span.text
         assert not METADATA_FIELDS & set(event.evidence)
+
+
+SECOND_REPORT = (
+    "Strike destroys cave hospital in Idlib countryside\n\n"
+    "An air strike on Sunday destroyed an underground hospital near the village of Abdin in southern "
+    "Idlib province, local rescuers said. A nurse at a nearby clinic said five people were killed.\n"
+)
+
+
+def test_twice_or_with_a_second_report_the_hospital_strike_is_one_event(flagship_report, tmp_path):
+    from kharita.models import Report
+    from kharita.store import Store
+
+    pipeline = Pipeline()
+    store = Store(tmp_path / "k.db")
+    store.add(flagship_report, pipeline(flagship_report))
+    count = store.counts()["events"]
+    store.add(flagship_report, pipeline(flagship_report))
+    assert store.counts()["events"] == count
+
+    second = Report.create(SECOND_REPORT, published=date(2017, 4, 23))
+    store.add(second, pipeline(second))
+    strikes = [e for e in store.events() if e.sub_event_type == "Air/drone strike" and e.location == "Abdin"]
+    assert len(strikes) == 1
+    [strike] = strikes
+    assert set(strike.report_ids) == {flagship_report.id, second.id}
+    assert strike.fatalities == 3  # three doctors (pro-opposition media) is the lowest figure
+    assert {c.value for c in strike.claims if c.kind == "fatalities"} >= {3, 4, 5}
+    assert store.counts()["events"] == count  # joined, not added

@@ -11,14 +11,14 @@ def test_a_report_and_its_events_round_trip(tmp_path, report, event):
     assert store.add(report, [event]) is True
     assert store.report(report.id) == report
     assert store.event(event.event_id_cnty) == event
-    assert store.counts() == {"reports": 1, "events": 1}
+    assert store.counts() == {"reports": 1, "events": 1, "mentions": 1}
 
 
 def test_adding_the_same_report_twice_changes_nothing(tmp_path, report, event):
     store = Store(tmp_path / "k.db")
     store.add(report, [event])
     assert store.add(report, [event]) is False
-    assert store.counts() == {"reports": 1, "events": 1}
+    assert store.counts() == {"reports": 1, "events": 1, "mentions": 1}
 
 
 def test_filters(tmp_path, report, event):
@@ -46,7 +46,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, report, event):
     broken = event.model_copy(update={"event_date": None})  # violates NOT NULL inside the transaction
     with pytest.raises(Exception):
         store.add(report, [broken])
-    assert store.counts() == {"reports": 0, "events": 0}
+    assert store.counts() == {"reports": 0, "events": 0, "mentions": 0}
     assert store.add(report, [event]) is True
 
 

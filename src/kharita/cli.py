@@ -101,15 +101,22 @@ def ingest(
         raise typer.Exit(code=1)
 
 
-@app.command()
+events_app = typer.Typer(help="List stored events; show one with its reports; split a wrong merge.")
+app.add_typer(events_app, name="events")
+
+
+@events_app.callback(invoke_without_command=True)
 def events(
+    ctx: typer.Context,
     date_from: FromOption = None, date_to: ToOption = None, event_type: TypeOption = None,
     place: PlaceOption = None, actor: ActorOption = None,
     limit: Annotated[Optional[int], typer.Option(help="At most this many events.")] = None,
     fmt: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     db: DbOption = None,
 ) -> None:
-    """List stored events."""
+    """List stored events (or: kharita events show ID, kharita events split ID --report R)."""
+    if ctx.invoked_subcommand:
+        return
     found = _store(db).events(_filter(date_from, date_to, event_type, place, actor, limit))
     if fmt == "json":
         sys.stdout.write(json.dumps([e.model_dump(mode="json") for e in found], ensure_ascii=False, indent=2) + "\n")
@@ -117,12 +124,68 @@ def events(
     if fmt != "table":
         raise typer.BadParameter("choose table or json", param_hint="--format")
     table = Table(title=f"{len(found)} event(s)", show_lines=False)
-    for column in ("date", "tp", "sub-event type", "actor1", "actor2", "location", "admin1", "gp", "fat.", "weapons"):
+    for column in ("id", "date", "tp", "sub-event type", "actor1", "actor2", "location", "admin1", "gp", "fat.",
+                   "reports"):
         table.add_column(column, overflow="fold")
     for e in found:
-        table.add_row(e.event_date.isoformat(), str(e.time_precision), e.sub_event_type, e.actor1, e.actor2,
-                      e.location, e.admin1, str(e.geo_precision or ""), str(e.fatalities), ", ".join(e.weapons))
+        table.add_row(e.event_id_cnty, e.event_date.isoformat(), str(e.time_precision), e.sub_event_type, e.actor1,
+                      e.actor2, e.location, e.admin1, str(e.geo_precision or ""), str(e.fatalities),
+                      str(len(e.report_ids)))
     console.print(table)
+
+
+@events_app.command("show")
+def events_show(
+    event_id: Annotated[str, typer.Argument(help="The event's id (first column of `kharita events`).")],
+    fmt: Annotated[str, typer.Option("--format", help="text or json.")] = "text",
+    db: DbOption = None,
+) -> None:
+    """One event: its fields, its claims with their sources, and each report that joined it and why."""
+    store = _store(db)
+    event = store.event(event_id)
+    if event is None:
+        errors.print(f"no event {event_id!r} in {store.url}")
+        raise typer.Exit(code=1)
+    mentions = store.mentions(event_id)
+    if fmt == "json":
+        sys.stdout.write(json.dumps({"event": event.model_dump(mode="json"), "mentions": [
+            {"report_id": m.report_ids[0], "reason": reason, "event": m.model_dump(mode="json")}
+            for m, reason in mentions]}, ensure_ascii=False, indent=2) + "\n")
+        return
+    console.print(f"[bold]{event.event_id_cnty}[/bold]  {event.sub_event_type} ({event.event_type})", highlight=False)
+    fields = Table(show_header=False, box=None)
+    for name in ("event_date", "time_precision", "actor1", "assoc_actor_1", "actor2", "location", "admin1",
+                 "country", "geo_precision", "fatalities", "injuries", "weapons", "source", "notes"):
+        value = getattr(event, name)
+        if value not in (None, "", []):
+            fields.add_row(name, ", ".join(value) if isinstance(value, list) else str(value))
+    console.print(fields)
+    if event.claims:
+        console.print("[bold]Claims[/bold]")
+        for c in event.claims:
+            console.print(f"  {c.kind}: {c.value}{' ' + c.victims if c.victims else ''} "
+                          f"(according to {c.source or 'the report'})", highlight=False)
+    console.print(f"[bold]Reports ({len(mentions)} mention(s))[/bold]")
+    for mention, reason in mentions:
+        report = store.report(mention.report_ids[0])
+        title = (report.title or report.origin or "") if report else ""
+        console.print(f"  {mention.report_ids[0]}  {title[:70]}\n    {mention.event_date} {mention.location}: {reason}",
+                      highlight=False)
+
+
+@events_app.command("split")
+def events_split(
+    event_id: Annotated[str, typer.Argument(help="The merged event.")],
+    report: Annotated[str, typer.Option("--report", help="The report whose mentions are a different happening.")],
+    db: DbOption = None,
+) -> None:
+    """Undo a wrong merge: the report's mentions become an event of their own, for good."""
+    try:
+        new_id = _store(db).split(event_id, report)
+    except (KeyError, ValueError) as exc:
+        errors.print(str(exc).strip("'\""))
+        raise typer.Exit(code=1) from None
+    console.print(f"report {report} now in event {new_id}; it will not be merged with {event_id} again")
 
 
 @app.command()

@@ -29,6 +29,7 @@ from .doc import (
     WeaponMention,
 )
 from .lexicon import PhraseMatcher, load_data
+from .merge import acled_figure
 from .models import Claim, Event, Span
 from .text import is_heading
 
@@ -468,19 +469,6 @@ def _claims(doc: Doc, casualties: list[CasualtyMention]) -> list[Claim]:
     ]
 
 
-def acled_figure(claims: list[Claim], kind: str) -> int | None:
-    """ACLED's figure from several claims: within one source, distinct victim groups add
-    up; between sources that disagree, the lowest total is kept."""
-    by_source: dict[str | None, dict[str | None, int]] = {}
-    for claim in claims:
-        if claim.kind == kind:
-            groups = by_source.setdefault(claim.source, {})
-            groups[claim.victims] = max(groups.get(claim.victims, 0), claim.value)
-    if not by_source:
-        return None
-    return min(sum(groups.values()) for groups in by_source.values())
-
-
 def _event_id(report_id: str, draft: Draft, iso3: str) -> str:
     key = f"{report_id}|{draft.sub_event_type}|{_place_key(draft.place)}|{draft.date.value if draft.date else ''}"
     number = int(hashlib.sha256(key.encode()).hexdigest()[:12], 16) % 10**12
@@ -533,13 +521,14 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
 
     # Who.
     event_country = country_code or None
-    actor1 = actor2 = assoc1 = ""
+    actor1 = actor2 = assoc1 = side1 = side2 = ""
     inter1 = inter2 = None
     if draft.agents:
         head = draft.agents[0]
         actor1 = actor_rules.resolve_name(head.actor, event_country)
         inter1 = actor_rules.inter_code(head.actor, event_country)
-        cite(("actor1", "inter1"), [head])
+        side1 = actor_rules.side(head.actor, event_country)
+        cite(("actor1", "inter1", "side1"), [head])
         allies = sorted({actor_rules.resolve_name(a.actor, event_country) for a in draft.agents[1:]} - {actor1})
         assoc1 = "; ".join(allies)
         cite(("assoc_actor_1",), draft.agents[1:] if allies else [])
@@ -548,10 +537,11 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
         target = draft.targets[0]
         actor2 = actor_rules.resolve_name(target.actor, event_country)
         inter2 = actor_rules.inter_code(target.actor, event_country)
-        cite(("actor2", "inter2"), [target])
+        side2 = actor_rules.side(target.actor, event_country)
+        cite(("actor2", "inter2", "side2"), [target])
     elif victims_civilian and country:
-        actor2, inter2 = f"Civilians ({country['name']})", 7
-        cite(("actor2", "inter2"), victims_civilian)
+        actor2, inter2, side2 = f"Civilians ({country['name']})", 7, "civilian"
+        cite(("actor2", "inter2", "side2"), victims_civilian)
     interaction = None
     if inter1 is not None:
         interaction = int(f"{min(inter1, inter2)}{max(inter1, inter2)}") if inter2 is not None else inter1 * 10
@@ -585,7 +575,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
         event_id_cnty=_event_id(report.id, draft, country.get("iso3", "")),
         event_date=event_date, year=event_date.year, time_precision=time_precision,
         disorder_type=info["disorder_type"], event_type=info["event_type"], sub_event_type=draft.sub_event_type,
-        actor1=actor1, assoc_actor_1=assoc1, inter1=inter1, actor2=actor2, inter2=inter2,
+        actor1=actor1, assoc_actor_1=assoc1, inter1=inter1, actor2=actor2, inter2=inter2, side1=side1, side2=side2,
         interaction=interaction, civilian_targeting=civilian_targeting,
         iso=country.get("iso_numeric"), region=country.get("region", ""), country=country.get("name", ""),
         admin1=admin1, admin2=admin2, location=location, latitude=lat, longitude=lon, geo_precision=precision,

@@ -116,6 +116,8 @@ class Event(BaseModel):
     fatalities: int = 0
     tags: str = ""
     # Beyond ACLED's columns.
+    side1: str = ""  # the side actor1 fights on in this conflict: government, opposition, ...
+    side2: str = ""
     geonames_id: int | None = None
     weapons: list[str] = Field(default_factory=list)
     injuries: int | None = None

@@ -37,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
+from . import merge
 from .models import Event, Report
 
 SCHEMA_VERSION = 1
@@ -86,6 +87,26 @@ events_table = Table(
     Index("ix_events_date", "event_date"),
     Index("ix_events_type", "event_type", "sub_event_type"),
     Index("ix_events_place", "latitude", "longitude"),
+)
+
+# One row per event as one report tells it (the pipeline's output for that report);
+# `event_id` is the merged event it belongs to.
+mentions_table = Table(
+    "mentions", metadata,
+    Column("mention_id", String(40), primary_key=True),
+    Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", String(40), nullable=False),
+    Column("reason", Text, nullable=False),  # why it joined its event, or that it started it
+    Column("record", Text, nullable=False),
+    Index("ix_mentions_event", "event_id"),
+    Index("ix_mentions_report", "report_id"),
+)
+
+# A user's split: these two mentions are not the same happening, whatever the rules say.
+cannot_link_table = Table(
+    "cannot_link", metadata,
+    Column("mention_a", String(40), primary_key=True),
+    Column("mention_b", String(40), primary_key=True),
 )
 
 event_reports_table = Table(
@@ -170,7 +191,8 @@ class Store:
             ).first() is not None
 
     def add(self, report: Report, events: Iterable[Event]) -> bool:
-        """Store a report with its events in one transaction.
+        """Store a report with its events in one transaction, merging each event into
+        the stored event of the same happening, if any (see `merge`).
 
         Returns False, changing nothing, when the report is already stored.
         """
@@ -183,9 +205,65 @@ class Store:
             conn.execute(reports_table.insert().values(
                 **report.model_dump(), ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             ))
-            for ev in events:
-                self._upsert_event(conn, ev)
+            for mention in events:
+                self._merge_mention(conn, mention)
         return True
+
+    def _merge_mention(self, conn, mention: Event) -> None:
+        mention_id = mention.event_id_cnty
+        if conn.execute(select(mentions_table.c.mention_id).where(
+                mentions_table.c.mention_id == mention_id)).first():
+            return
+        forbidden = self._cannot_link_events(conn, mention_id)
+        best: tuple[tuple, str, str] | None = None
+        for candidate in self._candidates(conn, mention):
+            # A report's own events were told apart by the pipeline: never merge them here.
+            if candidate.event_id_cnty in forbidden or mention.report_ids[0] in candidate.report_ids:
+                continue
+            decision = merge.same_happening(mention, candidate)
+            if decision.same:
+                closeness = merge.closeness(mention, candidate)
+                if best is None or closeness < best[0]:
+                    best = (closeness, candidate.event_id_cnty, decision.reason)
+        event_id, reason = (best[1], best[2]) if best else (mention_id, "started this event")
+        conn.execute(mentions_table.insert().values(
+            mention_id=mention_id, report_id=mention.report_ids[0], event_id=event_id, reason=reason,
+            record=mention.model_dump_json()))
+        self._rebuild_event(conn, event_id)
+
+    def _candidates(self, conn, mention: Event) -> list[Event]:
+        """Stored events that could be the same happening: blocking on event type, a date
+        window and a bounding box (or the place name when there are no coordinates)."""
+        t = events_table
+        window = merge.date_window(3)
+        query = select(t.c.record).where(
+            t.c.event_type == mention.event_type,
+            t.c.event_date >= mention.event_date - window,
+            t.c.event_date <= mention.event_date + window,
+        )
+        if mention.latitude is not None and mention.longitude is not None:
+            reach = max(merge.RADIUS_KM.values())
+            lat0, lat1, lon0, lon1 = merge.bounding_box(mention.latitude, mention.longitude, reach)
+            query = query.where(t.c.latitude.between(lat0, lat1), t.c.longitude.between(lon0, lon1))
+        else:
+            query = query.where(func.lower(t.c.location) == mention.location.lower())
+        return [Event.model_validate_json(r) for r in conn.execute(query.limit(200)).scalars()]
+
+    def _cannot_link_events(self, conn, mention_id: str) -> set[str]:
+        c, m = cannot_link_table, mentions_table
+        others = select(c.c.mention_b).where(c.c.mention_a == mention_id).union(
+            select(c.c.mention_a).where(c.c.mention_b == mention_id))
+        return set(conn.execute(select(m.c.event_id).where(m.c.mention_id.in_(others))).scalars())
+
+    def _rebuild_event(self, conn, event_id: str) -> None:
+        """Recompute a merged event from its mentions (or delete it when none is left)."""
+        records = conn.execute(select(mentions_table.c.record).where(
+            mentions_table.c.event_id == event_id).order_by(mentions_table.c.mention_id)).scalars().all()
+        conn.execute(event_reports_table.delete().where(event_reports_table.c.event_id == event_id))
+        if not records:
+            conn.execute(events_table.delete().where(events_table.c.event_id == event_id))
+            return
+        self._upsert_event(conn, merge.combine(event_id, [Event.model_validate_json(r) for r in records]))
 
     def _upsert_event(self, conn, ev: Event) -> None:
         values = {
@@ -213,12 +291,7 @@ class Store:
         else:
             conn.execute(events_table.insert().values(**values))
         for report_id in ev.report_ids:
-            linked = conn.execute(select(event_reports_table.c.event_id).where(
-                event_reports_table.c.event_id == ev.event_id_cnty,
-                event_reports_table.c.report_id == report_id,
-            )).first()
-            if not linked:
-                conn.execute(event_reports_table.insert().values(event_id=ev.event_id_cnty, report_id=report_id))
+            conn.execute(event_reports_table.insert().values(event_id=ev.event_id_cnty, report_id=report_id))
 
     # -- reads --------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:
@@ -270,11 +343,46 @@ class Store:
         with self.engine.connect() as conn:
             return [Event.model_validate_json(r) for r in conn.execute(query).scalars()]
 
+    def mentions(self, event_id: str) -> list[tuple[Event, str]]:
+        """The per-report mentions of an event, each with the reason it joined."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(mentions_table.c.record, mentions_table.c.reason).where(
+                mentions_table.c.event_id == event_id).order_by(mentions_table.c.mention_id)).all()
+        return [(Event.model_validate_json(r.record), r.reason) for r in rows]
+
+    def split(self, event_id: str, report_id: str) -> str:
+        """Take one report's mentions out of a merged event into an event of their own,
+        and remember that they are not the same happening as the rest (this survives
+        re-ingest: mention ids are stable). Returns the id of the event now holding the
+        report."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(mentions_table.c.mention_id, mentions_table.c.report_id).where(
+                mentions_table.c.event_id == event_id)).all()
+            moving = [r.mention_id for r in rows if r.report_id == report_id]
+            staying = [r.mention_id for r in rows if r.report_id != report_id]
+            if not moving:
+                raise KeyError(f"event {event_id} has no mention from report {report_id}")
+            if not staying:
+                raise ValueError(f"event {event_id} holds only report {report_id}: nothing to split")
+            for a in moving:
+                for b in staying:
+                    conn.execute(cannot_link_table.insert().values(mention_a=min(a, b), mention_b=max(a, b)))
+            # The group holding the mention the event is named after keeps the id; the other
+            # group becomes an event named after its own first mention.
+            keep, move = (moving, staying) if event_id in moving else (staying, moving)
+            new_id = move[0]
+            conn.execute(mentions_table.update().where(mentions_table.c.mention_id.in_(move)).values(
+                event_id=new_id, reason=f"split from {event_id} by the user"))
+            self._rebuild_event(conn, event_id)
+            self._rebuild_event(conn, new_id)
+        return event_id if keep is moving else new_id
+
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {
                 "reports": conn.execute(select(func.count()).select_from(reports_table)).scalar_one(),
                 "events": conn.execute(select(func.count()).select_from(events_table)).scalar_one(),
+                "mentions": conn.execute(select(func.count()).select_from(mentions_table)).scalar_one(),
             }
 
 
