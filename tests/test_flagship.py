@@ -76,6 +76,25 @@ def test_every_filled_field_has_exact_evidence(flagship):
             for span in spans:
                 assert report.text[span.start:span.end] == span.text
         assert not METADATA_FIELDS & set(event.evidence)
+        nested = [s for c in event.claims for s in c.evidence]
+        if event.health:
+            nested += [s for spans in event.health.evidence.values() for s in spans]
+        for span in nested:
+            assert report.text[span.start:span.end] == span.text
+
+
+def test_health_register_has_the_hospital_strike_with_both_claims(flagship):
+    _, events = flagship
+    [strike] = find(events, "Air/drone strike", "Abdin")
+    record = strike.health
+    assert record is not None and record.attack_type == "heavy weapons"
+    assert record.facility_damage == "destroyed"
+    assert record.health_workers_killed == 3 and record.patients_killed == 4
+    assert {"health personnel", "patients"} <= set(record.resources_affected)
+    assert record.certainty == "confirmed" and record.perpetrator_named
+    sources = {c.source for c in strike.claims if c.victims in ("doctors", "patients")}
+    assert sources == {"Pro-opposition media", "A first responder"}
+    assert not any(e.health for e in events if e.sub_event_type == "Chemical weapon")
 
 
 SECOND_REPORT = (

@@ -36,15 +36,19 @@ def _patterns() -> dict[str, re.Pattern]:
     killed = r"(?:killed|dead|died|slain|executed|perished|murdered|lost their lives)"
     hurt = r"(?:wounded|injured|hurt|maimed)"
     both = rf"{figure()},?\s+and\s+{figure('2')}"  # "25 fighters and 16 rebels had been killed"
+    kill = r"(?:killed|killing|kills|kill|claimed the lives of)"
+    wound = r"(?:wounded|wounding|injured|injuring|wounds|injures)"
     return {
         "fatalities_pair": re.compile(rf"\b{both}{aux}\s+{killed}\b"),
-        "fatalities_object": re.compile(rf"\b(?:killed|killing|kills|kill|claimed the lives of)\s+{figure()}\b"),
+        "fatalities_object_pair": re.compile(rf"\b{kill}\s+{both}\b"),  # "killing two nurses and three patients"
+        "injuries_object_pair": re.compile(rf"\b{wound}\s+{both}\b"),
+        "fatalities_object": re.compile(rf"\b{kill}\s+{figure()}\b"),
         "fatalities_subject": re.compile(rf"\b{figure()}{aux}\s+{killed}\b"),
         "fatalities_toll": re.compile(rf"\bdeath toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|is|was)\s+{figure()}\b"),
         "fatalities_bodies": re.compile(rf"\b(?P<hedge>(?:{_alternation(q['hedges'])})\s+)?"
                                         rf"(?P<num>\d+|{words})\s+(?P<victim>bodies)\b"),
         "injuries_pair": re.compile(rf"\b{both}{aux}\s+{hurt}\b"),
-        "injuries_object": re.compile(rf"\b(?:wounded|wounding|injured|injuring|wounds|injures)\s+{figure()}\b"),
+        "injuries_object": re.compile(rf"\b{wound}\s+{figure()}\b"),
         "injuries_subject": re.compile(rf"\b{figure()}{aux}\s+{hurt}\b"),
     }
 
@@ -82,7 +86,7 @@ def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyM
     for name, pattern in _patterns().items():
         kind = name.split("_")[0]
         for m in pattern.finditer(segment):
-            for n in ("", "2") if name.endswith("_pair") else ("",):
+            for n in ("", "2") if "pair" in name else ("",):
                 mention = _mention(doc, sentence, m, n, kind)
                 if mention is None or any(mention.start < e and s < mention.end for s, e in taken):
                     continue

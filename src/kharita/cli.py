@@ -204,6 +204,30 @@ def export(
 
 
 @app.command()
+def health(
+    fmt: Annotated[str, typer.Option("--format", help="csv or geojson.")] = "csv",
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="File to write (default: print).")] = None,
+    date_from: FromOption = None, date_to: ToOption = None, place: PlaceOption = None, db: DbOption = None,
+) -> None:
+    """The register of attacks on health care (WHO SSA fields), as CSV or GeoJSON."""
+    if fmt not in exporter.HEALTH_FORMATS:
+        raise typer.BadParameter(f"choose one of {', '.join(exporter.HEALTH_FORMATS)}", param_hint="--format")
+    flt = _filter(date_from, date_to, None, place, None)
+    flt.health_attacks = True
+    found = _store(db).events(flt)
+    if output is None:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "health"
+            exporter.write_health(found, fmt, path)
+            sys.stdout.write(path.read_text(encoding="utf-8"))
+        return
+    count = exporter.write_health(found, fmt, output)
+    console.print(f"wrote {count} attack(s) on health care to {output}")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,

@@ -287,8 +287,9 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
         # device"); else a state agent, which bombs from the air.
         if s.air_cue:
             return "Air/drone strike"
-        if weapon_types:
-            return weapon_types[0]
+        delivery = [t for t in weapon_types if t not in _separate()]  # chemicals are their own event
+        if delivery:
+            return delivery[0]
         if any(a.actor.inter in (1, 8) for a in agents):
             return "Air/drone strike"
         return trigger.fallback or None
@@ -418,6 +419,12 @@ def _place_key(place: PlaceMention | None):
     return place.place.geonameid if place.place else place.text.lower()
 
 
+def _refers_back(s: _Sentence, event: Draft) -> bool:
+    """Whether a sentence speaks of the same kind of attack again without saying where."""
+    remote = taxonomy()[event.sub_event_type]["event_type"] == "Explosions/Remote violence"
+    return any(t.sub_event_type == event.sub_event_type or (t.cue == "remote" and remote) for t in s.triggers)
+
+
 def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:
     """Event drafts of a document. An event whose place the text does not give is
     dropped (ACLED codes none without a location) unless `keep_unlocated`."""
@@ -432,7 +439,9 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         new = _drafts_for_sentence(s, near, country, doc.text)
         located = [d for d in new if d.place is not None]
         unlocated = [d for d in new if d.place is None]
-        attach = near is not None and (unlocated or (not new and (s.casualties or s.weapons)))
+        # A following sentence that adds figures, weapons or speaks of the attack again
+        # ("The strike put the hospital out of service") belongs to the event just told.
+        attach = near is not None and (unlocated or (not new and (s.casualties or s.weapons or _refers_back(s, near))))
         if attach:
             # Detail about the event just told: figures, weapons, its victims.
             near.sentences.append(sentence)

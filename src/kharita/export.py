@@ -16,6 +16,15 @@ import pyarrow.parquet as pq
 from .models import ACLED_COLUMNS, Event
 
 FORMATS = ("acled-csv", "geojson", "parquet")
+HEALTH_FORMATS = ("csv", "geojson")
+
+# The health-care register's columns: WHO SSA fields with the event they come from.
+HEALTH_COLUMNS = (
+    "event_id", "event_date", "time_precision", "country", "admin1", "location", "latitude", "longitude",
+    "attack_type", "facility_types", "resources_affected", "facility_damage", "health_workers_killed",
+    "health_workers_injured", "patients_killed", "patients_injured", "perpetrator", "perpetrator_named",
+    "independent_sources", "certainty", "sources", "claims", "report_ids",
+)
 
 
 def write_acled_csv(events: Iterable[Event], path: str | Path) -> int:
@@ -93,3 +102,43 @@ def write(events: list[Event], fmt: str, path: str | Path) -> int:
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return writers[fmt](events, path)
+
+
+def health_row(event: Event) -> dict:
+    """One row of the health-care register (the event must have a health record)."""
+    record = event.health
+    assert record is not None
+    claims = "; ".join(f"{c.value} {c.victims or ''} {c.kind} ({c.source or 'unattributed'})".replace("  ", " ")
+                       for c in event.claims)
+    return {
+        "event_id": event.event_id_cnty, "event_date": event.event_date.isoformat(),
+        "time_precision": event.time_precision, "country": event.country, "admin1": event.admin1,
+        "location": event.location, "latitude": event.latitude, "longitude": event.longitude,
+        "attack_type": record.attack_type, "facility_types": "; ".join(record.facility_types),
+        "resources_affected": "; ".join(record.resources_affected), "facility_damage": record.facility_damage,
+        "health_workers_killed": record.health_workers_killed, "health_workers_injured": record.health_workers_injured,
+        "patients_killed": record.patients_killed, "patients_injured": record.patients_injured,
+        "perpetrator": event.actor1, "perpetrator_named": record.perpetrator_named,
+        "independent_sources": record.independent_sources, "certainty": record.certainty,
+        "sources": event.source, "claims": claims, "report_ids": "; ".join(event.report_ids),
+    }
+
+
+def write_health(events: Iterable[Event], fmt: str, path: str | Path) -> int:
+    """Write the register of attacks on health care as CSV or GeoJSON."""
+    rows = [health_row(e) for e in events if e.health is not None]
+    if fmt == "csv":
+        with open(path, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=HEALTH_COLUMNS)
+            writer.writeheader()
+            writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
+    elif fmt == "geojson":
+        features = [{"type": "Feature", "id": row["event_id"],
+                     "geometry": {"type": "Point", "coordinates": [row["longitude"], row["latitude"]]},
+                     "properties": row} for row in rows if row["latitude"] is not None]
+        Path(path).write_text(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False),
+                              encoding="utf-8")
+        rows = features
+    else:
+        raise ValueError(f"unknown health register format {fmt!r}; choose one of {', '.join(HEALTH_FORMATS)}")
+    return len(rows)

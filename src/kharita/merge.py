@@ -193,5 +193,16 @@ def combine(event_id: str, mentions: list[Event]) -> Event:
     fields["source"] = "; ".join(sources)
     fields["notes"] = best.notes + f" [{len(report_ids)} reports]" if len(report_ids) > 1 else best.notes
     fields["confidence"] = round(min(0.95, max(m.confidence for m in mentions) + 0.05 * (len(report_ids) - 1)), 2)
-    return Event(event_id_cnty=event_id, claims=claims, evidence=evidence, weapons=weapons,
-                 report_ids=report_ids, **fields)
+    merged = Event(event_id_cnty=event_id, claims=claims, evidence=evidence, weapons=weapons,
+                   report_ids=report_ids, **{**fields, "health": None})
+    records = [m.health for m in ranked if m.health is not None]
+    if records:
+        from .health import refresh  # health codes figures with merge's rules: import late
+
+        facility_types = sorted({t for r in records for t in r.facility_types})
+        resources = list(dict.fromkeys(x for r in records for x in r.resources_affected))
+        damage = "destroyed" if any(r.facility_damage == "destroyed" for r in records) else records[0].facility_damage
+        first = records[0].model_copy(update={"facility_types": facility_types, "resources_affected": resources,
+                                              "facility_damage": damage})
+        merged.health = refresh(first, merged)
+    return merged

@@ -82,6 +82,24 @@ class Claim(BaseModel):
     evidence: list[Span] = Field(default_factory=list)
 
 
+class HealthAttack(BaseModel):
+    """An attack on health care, in the terms of WHO's Surveillance System for Attacks on
+    Health Care (SSA)."""
+
+    attack_type: str  # "heavy weapons", "individual weapons", "chemical agent", "setting fire", ...
+    facility_types: list[str] = Field(default_factory=list)  # hospital, clinic, ambulance, ...
+    resources_affected: list[str] = Field(default_factory=list)  # facility, transport, personnel, patients
+    facility_damage: str = ""  # "destroyed" | "damaged" | ""
+    health_workers_killed: int | None = None
+    health_workers_injured: int | None = None
+    patients_killed: int | None = None
+    patients_injured: int | None = None
+    independent_sources: int = 1
+    perpetrator_named: bool = False
+    certainty: str = "possible"  # SSA: confirmed | probable | possible
+    evidence: dict[str, list[Span]] = Field(default_factory=dict)
+
+
 class Event(BaseModel):
     """An ACLED-compatible event with the claims and evidence behind it."""
 
@@ -124,6 +142,7 @@ class Event(BaseModel):
     plover_event: str = ""
     plover_mode: str = ""
     claims: list[Claim] = Field(default_factory=list)
+    health: HealthAttack | None = None
     confidence: float = 0.5
     report_ids: list[str] = Field(default_factory=list)
     evidence: dict[str, list[Span]] = Field(default_factory=dict)
@@ -135,6 +154,8 @@ class Event(BaseModel):
         return {column: row[column] for column in ACLED_COLUMNS}
 
     def filled_fields(self) -> list[str]:
-        """Fields holding a value other than their empty default (0 fatalities is ACLED's 'no figure')."""
-        data = self.model_dump(exclude={"evidence", "claims"} | METADATA_FIELDS)
+        """Fields holding a value other than their empty default (0 fatalities is ACLED's 'no figure').
+
+        Claims and the health record carry their own evidence and are not listed."""
+        data = self.model_dump(exclude={"evidence", "claims", "health"} | METADATA_FIELDS)
         return [k for k, v in data.items() if v not in (None, "", [], 0)]

@@ -1,6 +1,6 @@
 """The pipeline: a report in, an annotated `Doc` with its events out.
 
-    text -> places -> dates -> actors -> casualties -> events
+    text -> places -> dates -> actors -> casualties -> events -> health
 
 Each stage is a module with one job that reads the report text and earlier
 annotations and adds its own (see docs/ARCHITECTURE.md). Dictionaries and the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from . import actors, casualties, dates, events, places, text
+from . import actors, casualties, dates, events, health, places, text
 from .doc import Doc, Place, PlaceMention
 from .gazetteer import Gazetteer, default_gazetteer
 from .lexicon import fold
@@ -35,6 +35,7 @@ class Pipeline:
         actors.annotate(doc, folded)
         casualties.annotate(doc)
         events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
+        health.annotate(doc, folded)
         return doc
 
     def __call__(self, report: Report) -> list[Event]:

@@ -83,6 +83,7 @@ events_table = Table(
     Column("latitude", Float),
     Column("longitude", Float),
     Column("fatalities", Integer, nullable=False, default=0),
+    Column("health_attack", Boolean, nullable=False, default=False),
     Column("record", Text, nullable=False),
     Index("ix_events_date", "event_date"),
     Index("ix_events_type", "event_type", "sub_event_type"),
@@ -130,6 +131,7 @@ class EventFilter:
     event_type: str | None = None  # matches event type or sub-event type, case-insensitive
     place: str | None = None  # substring of location, admin1, admin2 or country
     actor: str | None = None  # substring of actor1, actor2 or associated actors
+    health_attacks: bool = False  # only events that hit health care
     limit: int | None = None
     offset: int = 0
 
@@ -281,6 +283,7 @@ class Store:
             "latitude": ev.latitude,
             "longitude": ev.longitude,
             "fatalities": ev.fatalities,
+            "health_attack": ev.health is not None,
             "record": ev.model_dump_json(),
         }
         existing = conn.execute(
@@ -336,6 +339,8 @@ class Store:
                 func.lower(t.c.actor1).like(like), func.lower(t.c.actor2).like(like),
                 func.lower(t.c.assoc_actors).like(like),
             ))
+        if flt.health_attacks:
+            query = query.where(t.c.health_attack.is_(True))
         if flt.limit is not None:
             query = query.limit(flt.limit)
         if flt.offset:
