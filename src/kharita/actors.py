@@ -119,6 +119,11 @@ def focus_country(doc: Doc) -> str | None:
     return max(counts, key=counts.get) if counts else None
 
 
+def find_actors(text: str, focus: str | None = None):
+    """Dictionary matches of actors in a piece of text."""
+    return _matcher(focus).find(text)
+
+
 def annotate(doc: Doc, folded: str) -> None:
     matcher = _matcher(focus_country(doc))
     for m in matcher.find(doc.text, folded):

@@ -89,10 +89,10 @@ def ingest(
             if store.has_report(item.id):
                 unchanged += 1
                 continue
-            found = pipeline(item)
-            if store.add(item, found):
+            doc = pipeline.annotate(item)
+            if store.add(item, doc.events, doc.control):
                 new += 1
-                event_count += len(found)
+                event_count += len(doc.events)
             else:
                 unchanged += 1
     console.print(f"{new} new report(s), {event_count} event(s); {unchanged} already stored; "
@@ -203,6 +203,65 @@ def export(
     console.print(f"wrote {count} event(s) to {output}")
 
 
+@app.command("control")
+def control_command(
+    place: Annotated[Optional[str], typer.Argument(help="A place name, or part of one.")] = None,
+    on: Annotated[Optional[str], typer.Option("--date", help="Every known place with its holder that day.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or geojson.")] = "table",
+    db: DbOption = None,
+) -> None:
+    """Who held a place when (a timeline), or who held every known place on a date."""
+    from . import control
+
+    if place is None and on is None:
+        raise typer.BadParameter("give a PLACE, or --date YYYY-MM-DD for every place")
+    day = _date(on, "--date")
+    by_place: dict[str, list] = {}
+    for claim in _store(db).control_claims(place):
+        by_place.setdefault(claim.place_key, []).append(claim)
+    timelines = {key: control.timeline(claims) for key, claims in by_place.items()}
+    if day is not None:
+        rows = []
+        for key, periods in timelines.items():
+            period = control.holder_on(periods, day)
+            if period is not None:
+                first = period.claims[0]
+                rows.append({"place": first.place, "place_key": key, "latitude": first.latitude,
+                             "longitude": first.longitude, "admin1": first.admin1, "country": first.country,
+                             "side": period.side, "since": period.start.isoformat(), "precision": period.precision,
+                             "reports": sorted({c.report_id for c in period.claims})})
+        if fmt == "geojson":
+            features = [{"type": "Feature", "id": r["place_key"],
+                         "geometry": {"type": "Point", "coordinates": [r["longitude"], r["latitude"]]},
+                         "properties": r} for r in rows if r["latitude"] is not None]
+            sys.stdout.write(json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False) + "\n")
+        elif fmt == "json":
+            sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2) + "\n")
+        else:
+            table = Table(title=f"held on {day}")
+            for column in ("place", "admin1", "side", "since", "tp", "reports"):
+                table.add_column(column)
+            for r in rows:
+                table.add_row(r["place"], r["admin1"], r["side"], r["since"], str(r["precision"]), str(len(r["reports"])))
+            console.print(table)
+        return
+    if fmt == "json":
+        sys.stdout.write(json.dumps({key: [p.model_dump(mode="json") for p in periods]
+                                     for key, periods in timelines.items()}, ensure_ascii=False, indent=2) + "\n")
+        return
+    if not timelines:
+        console.print(f"no control claims for {place!r}")
+        return
+    for key, periods in timelines.items():
+        console.print(f"[bold]{periods[0].claims[0].place}[/bold] ({key})")
+        for period in periods:
+            until = f" until {period.end}" if period.end else ""
+            console.print(f"  {period.side}: from {period.start} (precision {period.precision}){until}", highlight=False)
+            for claim in period.claims:
+                quote = " … ".join(span.text for span in claim.evidence)
+                console.print(f"    {claim.kind}, report {claim.report_id}: {quote}", highlight=False)
+
+
 @app.command()
 def health(
     fmt: Annotated[str, typer.Option("--format", help="csv or geojson.")] = "csv",
@@ -245,8 +304,10 @@ def serve(
 
 def _register_subcommands() -> None:
     from .evaluation import app as eval_app
+    from .gazetteer_cli import app as gazetteer_app
 
     app.add_typer(eval_app, name="eval")
+    app.add_typer(gazetteer_app, name="gazetteer")
 
 
 _register_subcommands()

@@ -144,6 +144,7 @@ class Doc:
     casualties: list[CasualtyMention] = field(default_factory=list)
     sources: list[SourceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    control: list = field(default_factory=list)  # control.ControlClaim: who holds which place from when
 
     @property
     def text(self) -> str:

@@ -1,6 +1,6 @@
 """The pipeline: a report in, an annotated `Doc` with its events out.
 
-    text -> places -> dates -> actors -> casualties -> events -> health
+    text -> places -> dates -> actors -> casualties -> events -> health, control
 
 Each stage is a module with one job that reads the report text and earlier
 annotations and adds its own (see docs/ARCHITECTURE.md). Dictionaries and the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from . import actors, casualties, dates, events, health, places, text
+from . import actors, casualties, control, dates, events, health, places, text
 from .doc import Doc, Place, PlaceMention
 from .gazetteer import Gazetteer, default_gazetteer
 from .lexicon import fold
@@ -36,6 +36,7 @@ class Pipeline:
         casualties.annotate(doc)
         events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
         health.annotate(doc, folded)
+        doc.control = control.annotate(doc, folded, self.locate)
         return doc
 
     def __call__(self, report: Report) -> list[Event]:

@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from . import merge
+from .control import ControlClaim
 from .models import Event, Report
 
 SCHEMA_VERSION = 1
@@ -108,6 +109,19 @@ cannot_link_table = Table(
     "cannot_link", metadata,
     Column("mention_a", String(40), primary_key=True),
     Column("mention_b", String(40), primary_key=True),
+)
+
+# Claims of territorial control (see `control`): who held a place from when, per report.
+control_table = Table(
+    "control_claims", metadata,
+    Column("claim_id", String(32), primary_key=True),
+    Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
+    Column("place_key", String(200), nullable=False),
+    Column("place", String(256), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("record", Text, nullable=False),
+    Index("ix_control_place", "place_key"),
+    Index("ix_control_name", "place"),
 )
 
 event_reports_table = Table(
@@ -192,9 +206,9 @@ class Store:
                 select(reports_table.c.id).where(reports_table.c.id == report_id)
             ).first() is not None
 
-    def add(self, report: Report, events: Iterable[Event]) -> bool:
-        """Store a report with its events in one transaction, merging each event into
-        the stored event of the same happening, if any (see `merge`).
+    def add(self, report: Report, events: Iterable[Event], control: Iterable[ControlClaim] = ()) -> bool:
+        """Store a report with its events and control claims in one transaction, merging
+        each event into the stored event of the same happening, if any (see `merge`).
 
         Returns False, changing nothing, when the report is already stored.
         """
@@ -209,6 +223,10 @@ class Store:
             ))
             for mention in events:
                 self._merge_mention(conn, mention)
+            for claim in control:
+                conn.execute(control_table.insert().values(
+                    claim_id=claim.claim_id, report_id=report.id, place_key=claim.place_key, place=claim.place,
+                    start_date=claim.start, record=claim.model_dump_json()))
         return True
 
     def _merge_mention(self, conn, mention: Event) -> None:
@@ -381,6 +399,14 @@ class Store:
             self._rebuild_event(conn, event_id)
             self._rebuild_event(conn, new_id)
         return event_id if keep is moving else new_id
+
+    def control_claims(self, place: str | None = None) -> list[ControlClaim]:
+        """Claims of control, for places whose name contains `place` (all when None)."""
+        query = select(control_table.c.record).order_by(control_table.c.place_key, control_table.c.start_date)
+        if place:
+            query = query.where(func.lower(control_table.c.place).like(f"%{place.lower()}%"))
+        with self.engine.connect() as conn:
+            return [ControlClaim.model_validate_json(r) for r in conn.execute(query).scalars()]
 
     def counts(self) -> dict[str, int]:
         with self.engine.connect() as conn:
