@@ -57,16 +57,33 @@ def _pack_entries(pack: dict) -> list[tuple[str, Actor]]:
     return entries
 
 
-@cache
-def _matcher(focus_country: str | None) -> PhraseMatcher[Actor]:
+def _active_packs(focus_country: str | None) -> tuple[str, ...]:
     packs = load_data("actors.yaml")["packs"]
-    active = [pack for pack in packs.values() if focus_country and focus_country in pack.get("countries", [])]
+    return tuple(name for name, pack in packs.items() if focus_country and focus_country in pack.get("countries", []))
+
+
+@cache
+def _general_entries() -> tuple[tuple[str, Actor], ...]:
+    """State forces generated for every country, then the general pack: the same for every report."""
+    packs = load_data("actors.yaml")["packs"]
+    return tuple(_state_forces(acled_state_force_names()) + _pack_entries(packs["general"]))
+
+
+@cache
+def _matcher_for_packs(active: tuple[str, ...]) -> PhraseMatcher[Actor]:
     # Later entries override earlier ones for the same alias: generated state forces,
     # the general pack, then the packs of the report's country.
-    entries = _state_forces(acled_state_force_names()) + _pack_entries(packs["general"])
-    for pack in active:
-        entries += _pack_entries(pack)
+    packs = load_data("actors.yaml")["packs"]
+    entries = list(_general_entries())
+    for name in active:
+        entries += _pack_entries(packs[name])
     return PhraseMatcher(entries)
+
+
+def _matcher(focus_country: str | None) -> PhraseMatcher[Actor]:
+    """The actor dictionary for a report about `focus_country`; one automaton per set of
+    active packs, so reports about the many countries without a pack share one."""
+    return _matcher_for_packs(_active_packs(focus_country))
 
 
 @cache

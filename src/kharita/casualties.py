@@ -103,7 +103,10 @@ def _mention(doc: Doc, sentence: Sentence, m: re.Match, n: str, kind: str) -> Ca
         return None
     value, vague = parsed
     victim = m.groupdict().get(f"victim{n}")
-    if not victim and (value in _YEARS or m.group(f"num{n}") in {"a", "an", "some"}):
+    raw = m.group(f"num{n}")
+    if value in _YEARS and raw.isdigit() and len(raw) == 4:
+        return None  # a year ("9 August 2016 Five children were killed"), not a toll
+    if not victim and raw in {"a", "an", "some"}:
         return None
     if m.re.pattern.count("(?P<num2>"):
         first = m.start(f"hedge{n}") if m.group(f"hedge{n}") else m.start(f"num{n}")
@@ -146,9 +149,17 @@ def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
     return found
 
 
+@cache
+def _tally() -> re.Pattern:
+    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b", re.I)
+
+
 def annotate(doc: Doc) -> None:
     folded = fold(doc.text)
+    tally = _tally()
     for sentence in doc.sentences:
+        if tally.search(doc.text, sentence.start, sentence.end):
+            continue  # a toll of the whole war or of months, not of one event
         casualties = find_casualties(doc, sentence, folded)
         sources = find_sources(doc, sentence) if casualties else []
         for casualty in casualties:

@@ -97,7 +97,7 @@ class TriggerMention(Mention):
 
     event_type: str
     sub_event_type: str
-    cue: str = ""  # a class resolved from context ("territory", "remote", "attack"), if any
+    cue: str = ""  # a class resolved from context ("territory", "remote", "remote_air", "attack"), if any
     fallback: str = ""  # the sub-event type a "remote" trigger takes without an air cue
 
 

@@ -45,6 +45,7 @@ class TriggerSpec:
     sub_event_type: str | None = None
     cls: str | None = None
     fallback: str | None = None
+    air_only: bool = False
 
 
 @cache
@@ -66,7 +67,8 @@ def _separate() -> frozenset[str]:
 def trigger_matcher() -> PhraseMatcher[TriggerSpec]:
     entries = []
     for group in load_data("triggers.yaml")["triggers"]:
-        spec = TriggerSpec(group.get("sub_event_type"), group.get("class"), group.get("fallback"))
+        spec = TriggerSpec(group.get("sub_event_type"), group.get("class"), group.get("fallback"),
+                           group.get("air_only", False))
         entries.extend((phrase, spec) for phrase in group["phrases"])
     return PhraseMatcher(entries)
 
@@ -99,6 +101,7 @@ def _is_civilian_victim(casualty: CasualtyMention) -> bool:
 
 
 _WEAPON_TYPES = {
+    "grenade": "Grenade",
     "chemical": "Chemical weapon",
     "air": "Air/drone strike",
     "artillery": "Shelling/artillery/missile attack",
@@ -165,7 +168,8 @@ def find_triggers(doc: Doc, folded: str) -> None:
         doc.triggers.append(TriggerMention(
             m.start, m.end, doc.text[m.start:m.end],
             event_type=taxonomy()[spec.sub_event_type]["event_type"] if spec.sub_event_type else "",
-            sub_event_type=spec.sub_event_type or "", cue=spec.cls or "", fallback=spec.fallback or "",
+            sub_event_type=spec.sub_event_type or "", cue=("remote_air" if spec.air_only else spec.cls) or "",
+            fallback=spec.fallback or "",
         ))
 
 
@@ -282,6 +286,8 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
         return "Government regains territory" if _is_government_side(agents[0], country) \
             else "Non-state actor overtakes territory"
     weapon_types = [_WEAPON_TYPES[w.category] for w in s.weapons if w.category in _WEAPON_TYPES]
+    if trigger.cue == "remote_air":
+        return "Air/drone strike" if s.air_cue else None
     if trigger.cue == "remote":
         # An air cue decides; else a named weapon ("struck an improvised explosive
         # device"); else a state agent, which bombs from the air.
@@ -422,7 +428,8 @@ def _place_key(place: PlaceMention | None):
 def _refers_back(s: _Sentence, event: Draft) -> bool:
     """Whether a sentence speaks of the same kind of attack again without saying where."""
     remote = taxonomy()[event.sub_event_type]["event_type"] == "Explosions/Remote violence"
-    return any(t.sub_event_type == event.sub_event_type or (t.cue == "remote" and remote) for t in s.triggers)
+    return any(t.sub_event_type == event.sub_event_type or (t.cue.startswith("remote") and remote)
+               for t in s.triggers)
 
 
 def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:

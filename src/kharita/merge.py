@@ -110,9 +110,15 @@ def claim_key(claim: Claim) -> str:
     return "report:" + (claim.evidence[0].report_id if claim.evidence else "")
 
 
+# Victim words that count everyone: "21 people", "18 dead". A source's figure for them
+# already includes its figures for specific groups ("killing 21 people, 7 of them children").
+GENERIC_VICTIMS = frozenset({None, "people", "persons", "person", "bodies"})
+
+
 def acled_figure(claims: list[Claim], kind: str) -> int | None:
-    """ACLED's figure from several claims: within one source, distinct victim groups add
-    up; between sources that disagree, the lowest total is kept. None without a claim."""
+    """ACLED's figure from several claims: within one source, distinct specific victim
+    groups add up, a count of everyone covers them; between sources that disagree, the
+    lowest total is kept. None without a claim."""
     by_source: dict[str, dict[str | None, int]] = {}
     for claim in claims:
         if claim.kind == kind:
@@ -120,7 +126,12 @@ def acled_figure(claims: list[Claim], kind: str) -> int | None:
             groups[claim.victims] = max(groups.get(claim.victims, 0), claim.value)
     if not by_source:
         return None
-    return min(sum(groups.values()) for groups in by_source.values())
+    totals = []
+    for groups in by_source.values():
+        everyone = max((v for g, v in groups.items() if g in GENERIC_VICTIMS), default=0)
+        specific = sum(v for g, v in groups.items() if g not in GENERIC_VICTIMS)
+        totals.append(max(everyone, specific))
+    return min(totals)
 
 
 def _union_spans(lists: list[list[Span]]) -> list[Span]:
