@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     event,
     func,
@@ -132,6 +133,36 @@ event_reports_table = Table(
 )
 
 
+# Statements of the write path, built once: SQLAlchemy caches their compiled form, and
+# ingest runs them thousands of times.
+_REPORT_EXISTS = select(reports_table.c.id).where(reports_table.c.id == bindparam("id"))
+_INSERT_REPORT = reports_table.insert()
+_INSERT_CLAIM = control_table.insert()
+_MENTION_EXISTS = select(mentions_table.c.mention_id).where(mentions_table.c.mention_id == bindparam("id"))
+_INSERT_MENTION = mentions_table.insert()
+_MENTIONS_OF_EVENT = select(mentions_table.c.record).where(
+    mentions_table.c.event_id == bindparam("event_id")).order_by(mentions_table.c.mention_id)
+_CANNOT_LINK_EVENTS = select(mentions_table.c.event_id).where(mentions_table.c.mention_id.in_(
+    select(cannot_link_table.c.mention_b).where(cannot_link_table.c.mention_a == bindparam("id")).union(
+        select(cannot_link_table.c.mention_a).where(cannot_link_table.c.mention_b == bindparam("id")))))
+_CANDIDATE_BASE = select(events_table.c.record).where(
+    events_table.c.event_type == bindparam("event_type"),
+    events_table.c.event_date >= bindparam("first"),
+    events_table.c.event_date <= bindparam("last"),
+)
+_CANDIDATES_IN_BOX = _CANDIDATE_BASE.where(
+    events_table.c.latitude.between(bindparam("lat0"), bindparam("lat1")),
+    events_table.c.longitude.between(bindparam("lon0"), bindparam("lon1")),
+).limit(200)
+_CANDIDATES_BY_NAME = _CANDIDATE_BASE.where(func.lower(events_table.c.location) == bindparam("location")).limit(200)
+_EVENT_EXISTS = select(events_table.c.event_id).where(events_table.c.event_id == bindparam("event_id"))
+_INSERT_EVENT = events_table.insert()
+_UPDATE_EVENT = events_table.update().where(events_table.c.event_id == bindparam("key"))
+_DELETE_EVENT = events_table.delete().where(events_table.c.event_id == bindparam("event_id"))
+_INSERT_EVENT_REPORT = event_reports_table.insert()
+_DELETE_EVENT_REPORTS = event_reports_table.delete().where(event_reports_table.c.event_id == bindparam("event_id"))
+
+
 class SchemaError(RuntimeError):
     """The database was written by an incompatible version of Kharita."""
 
@@ -213,26 +244,21 @@ class Store:
         Returns False, changing nothing, when the report is already stored.
         """
         with self.engine.begin() as conn:
-            exists = conn.execute(
-                select(reports_table.c.id).where(reports_table.c.id == report.id)
-            ).first()
-            if exists:
+            if conn.execute(_REPORT_EXISTS, {"id": report.id}).first():
                 return False
-            conn.execute(reports_table.insert().values(
-                **report.model_dump(), ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            ))
+            conn.execute(_INSERT_REPORT, {
+                **report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
             for mention in events:
                 self._merge_mention(conn, mention)
-            for claim in control:
-                conn.execute(control_table.insert().values(
-                    claim_id=claim.claim_id, report_id=report.id, place_key=claim.place_key, place=claim.place,
-                    start_date=claim.start, record=claim.model_dump_json()))
+            claims = [{"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
+                       "start_date": c.start, "record": c.model_dump_json()} for c in control]
+            if claims:
+                conn.execute(_INSERT_CLAIM, claims)
         return True
 
     def _merge_mention(self, conn, mention: Event) -> None:
         mention_id = mention.event_id_cnty
-        if conn.execute(select(mentions_table.c.mention_id).where(
-                mentions_table.c.mention_id == mention_id)).first():
+        if conn.execute(_MENTION_EXISTS, {"id": mention_id}).first():
             return
         forbidden = self._cannot_link_events(conn, mention_id)
         best: tuple[tuple, str, str] | None = None
@@ -246,46 +272,43 @@ class Store:
                 if best is None or closeness < best[0]:
                     best = (closeness, candidate.event_id_cnty, decision.reason)
         event_id, reason = (best[1], best[2]) if best else (mention_id, "started this event")
-        conn.execute(mentions_table.insert().values(
-            mention_id=mention_id, report_id=mention.report_ids[0], event_id=event_id, reason=reason,
-            record=mention.model_dump_json()))
-        self._rebuild_event(conn, event_id)
+        record = mention.model_dump_json()
+        conn.execute(_INSERT_MENTION, {"mention_id": mention_id, "report_id": mention.report_ids[0],
+                                       "event_id": event_id, "reason": reason, "record": record})
+        if best is None:  # a new event: itself, nothing to recompute
+            self._write_event(conn, mention, record, new=True)
+        else:
+            self._rebuild_event(conn, event_id)
 
     def _candidates(self, conn, mention: Event) -> list[Event]:
         """Stored events that could be the same happening: blocking on event type, a date
         window and a bounding box (or the place name when there are no coordinates)."""
-        t = events_table
         window = merge.date_window(3)
-        query = select(t.c.record).where(
-            t.c.event_type == mention.event_type,
-            t.c.event_date >= mention.event_date - window,
-            t.c.event_date <= mention.event_date + window,
-        )
+        params = {"event_type": mention.event_type, "first": mention.event_date - window,
+                  "last": mention.event_date + window}
         if mention.latitude is not None and mention.longitude is not None:
             reach = max(merge.RADIUS_KM.values())
             lat0, lat1, lon0, lon1 = merge.bounding_box(mention.latitude, mention.longitude, reach)
-            query = query.where(t.c.latitude.between(lat0, lat1), t.c.longitude.between(lon0, lon1))
+            rows = conn.execute(_CANDIDATES_IN_BOX, {**params, "lat0": lat0, "lat1": lat1, "lon0": lon0, "lon1": lon1})
         else:
-            query = query.where(func.lower(t.c.location) == mention.location.lower())
-        return [Event.model_validate_json(r) for r in conn.execute(query.limit(200)).scalars()]
+            rows = conn.execute(_CANDIDATES_BY_NAME, {**params, "location": mention.location.lower()})
+        return [Event.model_validate_json(r) for r in rows.scalars()]
 
     def _cannot_link_events(self, conn, mention_id: str) -> set[str]:
-        c, m = cannot_link_table, mentions_table
-        others = select(c.c.mention_b).where(c.c.mention_a == mention_id).union(
-            select(c.c.mention_a).where(c.c.mention_b == mention_id))
-        return set(conn.execute(select(m.c.event_id).where(m.c.mention_id.in_(others))).scalars())
+        return set(conn.execute(_CANNOT_LINK_EVENTS, {"id": mention_id}).scalars())
 
     def _rebuild_event(self, conn, event_id: str) -> None:
         """Recompute a merged event from its mentions (or delete it when none is left)."""
-        records = conn.execute(select(mentions_table.c.record).where(
-            mentions_table.c.event_id == event_id).order_by(mentions_table.c.mention_id)).scalars().all()
-        conn.execute(event_reports_table.delete().where(event_reports_table.c.event_id == event_id))
+        records = conn.execute(_MENTIONS_OF_EVENT, {"event_id": event_id}).scalars().all()
         if not records:
-            conn.execute(events_table.delete().where(events_table.c.event_id == event_id))
+            conn.execute(_DELETE_EVENT_REPORTS, {"event_id": event_id})
+            conn.execute(_DELETE_EVENT, {"event_id": event_id})
             return
-        self._upsert_event(conn, merge.combine(event_id, [Event.model_validate_json(r) for r in records]))
+        event = merge.combine(event_id, [Event.model_validate_json(r) for r in records])
+        exists = conn.execute(_EVENT_EXISTS, {"event_id": event_id}).first() is not None
+        self._write_event(conn, event, event.model_dump_json(), new=not exists)
 
-    def _upsert_event(self, conn, ev: Event) -> None:
+    def _write_event(self, conn, ev: Event, record: str, new: bool) -> None:
         values = {
             "event_id": ev.event_id_cnty,
             "event_date": ev.event_date,
@@ -302,17 +325,14 @@ class Store:
             "longitude": ev.longitude,
             "fatalities": ev.fatalities,
             "health_attack": ev.health is not None,
-            "record": ev.model_dump_json(),
+            "record": record,
         }
-        existing = conn.execute(
-            select(events_table.c.event_id).where(events_table.c.event_id == ev.event_id_cnty)
-        ).first()
-        if existing:
-            conn.execute(events_table.update().where(events_table.c.event_id == ev.event_id_cnty).values(**values))
+        if new:
+            conn.execute(_INSERT_EVENT, values)
         else:
-            conn.execute(events_table.insert().values(**values))
-        for report_id in ev.report_ids:
-            conn.execute(event_reports_table.insert().values(event_id=ev.event_id_cnty, report_id=report_id))
+            conn.execute(_UPDATE_EVENT, {**values, "key": ev.event_id_cnty})
+            conn.execute(_DELETE_EVENT_REPORTS, {"event_id": ev.event_id_cnty})
+        conn.execute(_INSERT_EVENT_REPORT, [{"event_id": ev.event_id_cnty, "report_id": r} for r in ev.report_ids])
 
     # -- reads --------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:
