@@ -68,8 +68,10 @@ def same_happening(new: Event, old: Event) -> Decision:
     """Whether two events (mentions) are reports of one happening, and why."""
     if new.event_type != old.event_type:
         return Decision(False, f"different event types ({new.event_type} / {old.event_type})")
+    if "ingested" in (new.date_source, old.date_source):
+        return Decision(False, "date unknown")
     window = date_window(max(new.time_precision, old.time_precision)).days
-    if "event_date" not in new.evidence or "event_date" not in old.evidence:
+    if "published" in (new.date_source, old.date_source):
         window = max(window, PUBLICATION_DATE_SLACK_DAYS)
     gap = abs((new.event_date - old.event_date).days)
     if gap > window:

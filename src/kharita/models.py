@@ -136,6 +136,7 @@ class Event(BaseModel):
     # Beyond ACLED's columns.
     side1: str = ""  # the side actor1 fights on in this conflict: government, opposition, ...
     side2: str = ""
+    date_source: str = "text"  # "text", "published" (the report's date) or "ingested" (none known)
     geonames_id: int | None = None
     weapons: list[str] = Field(default_factory=list)
     injuries: int | None = None

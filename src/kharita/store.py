@@ -393,6 +393,12 @@ class Store:
                 mentions_table.c.event_id == event_id).order_by(mentions_table.c.mention_id)).all()
         return [(Event.model_validate_json(r.record), r.reason) for r in rows]
 
+    def event_of_mention(self, mention_id: str) -> str | None:
+        """The merged event a mention (one report's event) belongs to."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(mentions_table.c.event_id).where(
+                mentions_table.c.mention_id == mention_id)).scalar_one_or_none()
+
     def split(self, event_id: str, report_id: str) -> str:
         """Take one report's mentions out of a merged event into an event of their own,
         and remember that they are not the same happening as the rest (this survives
