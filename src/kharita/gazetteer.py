@@ -21,6 +21,13 @@ normalisation key (`kharita.names.name_key`) in a WITHOUT ROWID table keyed on
 (key, id), so a look-up is one B-tree search and nothing is loaded into memory
 up front. The file is opened read-only and immutable, and shared by threads
 behind a lock.
+
+User index: places imported by `kharita gazetteer import` (GeoNames dumps, your
+own CSV lists; see `kharita.gazetteer_import`) live in a second SQLite file next
+to this one (`user-gazetteer.sqlite`), written only by atomic swaps. Look-ups
+consult both: an imported entry with a default entry's id replaces that entry
+(the default's names still find it), other imported entries are added, and
+imported names of countries and first-level units point at the default entries.
 """
 from __future__ import annotations
 
@@ -81,6 +88,14 @@ def default_path() -> Path:
         return Path(env)
     base = Path(env) if env else Path.home() / ".cache" / "kharita"
     return base / f"gazetteer-{version_key()}.sqlite"
+
+
+USER_INDEX_NAME = "user-gazetteer.sqlite"
+
+
+def user_path(default: str | os.PathLike[str] | None = None) -> Path:
+    """The user index: `user-gazetteer.sqlite` next to the default index (`default_path()`)."""
+    return Path(default or default_path()).parent / USER_INDEX_NAME
 
 
 # ---------------------------------------------------------------------------
@@ -420,14 +435,25 @@ def _rank(p: Place) -> tuple[int, int]:
     return (FEATURE_RANK.get(p.feature, 9), -p.population)
 
 
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    # immutable=1: the file is never written after its atomic rename, so skip locking.
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+    con.execute("PRAGMA mmap_size=268435456")
+    con.execute("PRAGMA cache_size=-8000")  # 8 MB page cache
+    return con
+
+
 class Gazetteer:
-    """Read-only access to the index. Thread-safe; cheap to keep open."""
+    """Read-only access to the index (and the user index, if any). Thread-safe; cheap to keep open."""
 
     _CACHE_SIZE = 50_000
 
-    def __init__(self, path: Path, con: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, con: sqlite3.Connection, user_path: Path | None = None,
+                 user_con: sqlite3.Connection | None = None) -> None:
         self.path = path
+        self.user_path = user_path
         self._con = con
+        self._ucon = user_con
         self._lock = threading.Lock()
         # key -> ((Place, main), ...) including misses: per-document look-ups repeat a lot.
         self._cache: dict[str, tuple[tuple[Place, bool], ...]] = {}
@@ -438,20 +464,35 @@ class Gazetteer:
 
     # -- opening ------------------------------------------------------------
     @classmethod
-    def open(cls, path: str | os.PathLike[str] | None = None) -> "Gazetteer":
-        """Open the index at `path` (default `default_path()`), building it if missing or stale."""
+    def open(cls, path: str | os.PathLike[str] | None = None,
+             user: str | os.PathLike[str] | bool | None = None) -> "Gazetteer":
+        """Open the index at `path` (default `default_path()`), building it if missing or stale.
+
+        `user`: the user index to consult as well; None takes `user-gazetteer.sqlite`
+        next to the index when it exists, False none. An index of imports whose name
+        keys are stale (`names.NAMES_VERSION` changed) is re-keyed first.
+        """
         target = Path(path) if path else default_path()
         if not target.exists() or _stored_version(target) != version_key():
             build(target)
-        # immutable=1: the file is never written after its atomic rename, so skip locking.
-        con = sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro&immutable=1", uri=True,
-                              check_same_thread=False)
-        con.execute("PRAGMA mmap_size=268435456")
-        con.execute("PRAGMA cache_size=-8000")  # 8 MB page cache
-        return cls(target, con)
+        con = _connect_ro(target)
+        upath: Path | None = None
+        if user is None or user is True:
+            upath = user_path(target)
+        elif user is not False:
+            upath = Path(user)
+        ucon = None
+        if upath is not None and upath.exists():
+            from .gazetteer_import import check_user_index
+
+            if check_user_index(upath):
+                ucon = _connect_ro(upath)
+        return cls(target, con, upath if ucon is not None else None, ucon)
 
     def close(self) -> None:
         self._con.close()
+        if self._ucon is not None:
+            self._ucon.close()
 
     def __enter__(self) -> "Gazetteer":
         return self
@@ -463,8 +504,62 @@ class Gazetteer:
         with self._lock:
             return self._con.execute(sql, tuple(params)).fetchall()
 
+    def _uquery(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        if self._ucon is None:
+            return []
+        with self._lock:
+            return self._ucon.execute(sql, tuple(params)).fetchall()
+
     def meta(self) -> dict[str, str]:
         return dict(self._query("SELECT k, v FROM meta"))
+
+    def user_meta(self) -> dict[str, str]:
+        """The user index's meta table ({} without one)."""
+        return dict(self._uquery("SELECT k, v FROM meta"))
+
+    # -- the user index ----------------------------------------------------------
+    def _user_places(self, ids: Iterable[int]) -> dict[int, Place]:
+        """User entries with these ids (they replace the default entries of the same id)."""
+        ids = list(dict.fromkeys(ids))
+        out: dict[int, Place] = {}
+        if self._ucon is None or not ids:
+            return out
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            rows = self._uquery(f"SELECT {_PLACE_COLS} FROM place p WHERE p.id IN ({','.join('?' * len(chunk))})",
+                                chunk)
+            out.update((r[0], _place(r)) for r in rows)
+        return out
+
+    def _merge_user(self, keys: list[str], found: dict[str, list[tuple[Place, bool]]]) -> None:
+        """Add the user index's entries for `keys` to `found`, replacing default entries by id."""
+        marks = ",".join("?" * len(keys))
+        rows = self._uquery(f"SELECT n.key, n.main, n.id, {_PLACE_COLS} FROM name n LEFT JOIN place p ON p.id = n.id "
+                            f"WHERE n.key IN ({marks})", keys)
+        # Names that point at default entries (imported names of countries and first-level units).
+        aliased = list({r[2] for r in rows if r[3] is None})
+        default_places: dict[int, Place] = {}
+        if aliased:
+            d = self._query(f"SELECT {_PLACE_COLS} FROM place p WHERE p.id IN ({','.join('?' * len(aliased))})",
+                            aliased)
+            default_places = {r[0]: _place(r) for r in d}
+        overrides = self._user_places(p.geonameid for k in keys for p, _ in found.get(k, ()))
+        if overrides:
+            for k in keys:
+                if k in found:
+                    found[k] = [(overrides.get(p.geonameid, p), main) for p, main in found[k]]
+        for row in rows:
+            key, main, pid = row[0], bool(row[1]), row[2]
+            p = _place(row[3:]) if row[3] is not None else default_places.get(pid)
+            if p is None:
+                continue
+            hits = found.setdefault(key, [])
+            for i, (q, m) in enumerate(hits):
+                if q.geonameid == pid:
+                    hits[i] = (p, m or main)
+                    break
+            else:
+                hits.append((p, main))
 
     # -- names ---------------------------------------------------------------
     def lookup_keys(self, keys: Iterable[str]) -> dict[str, tuple[tuple[Place, bool], ...]]:
@@ -491,6 +586,8 @@ class Gazetteer:
                     f"WHERE n.key IN ({marks})", chunk)
                 for row in rows:
                     found[row[0]].append((_place(row[2:]), bool(row[1])))
+                if self._ucon is not None:
+                    self._merge_user(chunk, found)
             if len(self._cache) > self._CACHE_SIZE:  # drop the older half (dicts keep insertion order)
                 for k in list(self._cache)[: self._CACHE_SIZE // 2]:
                     self._cache.pop(k, None)
@@ -523,6 +620,9 @@ class Gazetteer:
                 marks = ",".join("?" * len(chunk))
                 for skey, key in self._query(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):
                     found[skey].append(key)
+                for skey, key in self._uquery(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):
+                    if key not in found[skey]:
+                        found[skey].append(key)
             if len(self._skel_cache) > self._CACHE_SIZE:
                 self._skel_cache.clear()
             for s in missing:
@@ -544,6 +644,10 @@ class Gazetteer:
         return sorted(places.values(), key=_rank)
 
     def place(self, pid: int) -> Place | None:
+        """The entry with this id: the user index's if it has one, else the default's."""
+        user = self._user_places([pid])
+        if pid in user:
+            return user[pid]
         rows = self._query(f"SELECT {_PLACE_COLS} FROM place p WHERE p.id = ?", (pid,))
         return _place(rows[0]) if rows else None
 
@@ -563,7 +667,11 @@ class Gazetteer:
         cc = country_code.upper()
         if cc not in self._units:
             rows = self._query(f"SELECT {_PLACE_COLS} FROM place p WHERE p.cc = ? AND p.feature = 'admin1'", (cc,))
-            self._units[cc] = tuple(_place(r) for r in rows)
+            units = {r[0]: _place(r) for r in rows}
+            units.update(self._user_places(units))
+            units.update((r[0], _place(r)) for r in self._uquery(
+                f"SELECT {_PLACE_COLS} FROM place p WHERE p.cc = ? AND p.feature = 'admin1'", (cc,)))
+            self._units[cc] = tuple(units.values())
         return self._units[cc]
 
     def country(self, iso2: str) -> Place:
@@ -572,7 +680,10 @@ class Gazetteer:
         if cc not in self._countries:
             rows = self._query(f"SELECT {_PLACE_COLS} FROM country c JOIN place p ON p.id = c.id WHERE c.iso2 = ?",
                                (cc,))
-            self._countries[cc] = _place(rows[0]) if rows else None
+            place = _place(rows[0]) if rows else None
+            if place is not None:
+                place = self._user_places([place.geonameid]).get(place.geonameid, place)
+            self._countries[cc] = place
         place = self._countries[cc]
         if place is None:
             raise KeyError(iso2)
@@ -616,9 +727,16 @@ _default_lock = threading.Lock()
 
 
 def default_gazetteer() -> Gazetteer:
-    """The process-wide gazetteer at `default_path()`, built on first use."""
+    """The process-wide gazetteer at `default_path()` (with the user index next to it), built on first use."""
     global _default
     with _default_lock:
         if _default is None:
             _default = Gazetteer.open()
         return _default
+
+
+def reset_default_gazetteer() -> None:
+    """Forget the process-wide gazetteer: the next `default_gazetteer()` sees the latest imports."""
+    global _default
+    with _default_lock:
+        _default = None

@@ -21,6 +21,7 @@ within one source distinct victim groups add up, between sources the lowest tota
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,6 +34,26 @@ DATE_WINDOW_DAYS = {1: 0, 2: 7, 3: 31}
 PUBLICATION_DATE_SLACK_DAYS = 1
 RADIUS_KM = {1: 10.0, 2: 30.0, 3: 120.0}
 NO_PRECISION_RADIUS_KM = 30.0
+
+
+_REPORT_COUNT = re.compile(r" \[\d+ reports\]$")
+
+
+@dataclass(frozen=True, slots=True)
+class EventKey:
+    """What merging looks at in a stored event (read without parsing the whole record)."""
+
+    event_id_cnty: str
+    event_type: str
+    sub_event_type: str
+    event_date: object
+    time_precision: int
+    latitude: float | None
+    longitude: float | None
+    geo_precision: int | None
+    location: str
+    side1: str
+    date_source: str
 
 
 @dataclass(frozen=True)
@@ -64,7 +85,7 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
-def same_happening(new: Event, old: Event) -> Decision:
+def same_happening(new: Event | EventKey, old: Event | EventKey) -> Decision:
     """Whether two events (mentions) are reports of one happening, and why."""
     if new.event_type != old.event_type:
         return Decision(False, f"different event types ({new.event_type} / {old.event_type})")
@@ -92,7 +113,7 @@ def same_happening(new: Event, old: Event) -> Decision:
                           f"{window}); {where}; actors compatible")
 
 
-def closeness(a: Event, b: Event) -> tuple[int, float, int]:
+def closeness(a: Event | EventKey, b: Event | EventKey) -> tuple[int, float, int]:
     """How near two matching events are, to pick the best of several: days apart, km
     apart, then whether they share the sub-event type."""
     distance = (km_between(a.latitude, a.longitude, b.latitude, b.longitude)
@@ -204,13 +225,16 @@ def combine(event_id: str, mentions: list[Event]) -> Event:
     report_ids = list(dict.fromkeys(r for m in mentions for r in m.report_ids))
     sources = list(dict.fromkeys(s for m in mentions for s in m.source.split("; ") if s))
     fields["source"] = "; ".join(sources)
-    fields["notes"] = best.notes + f" [{len(report_ids)} reports]" if len(report_ids) > 1 else best.notes
+    notes = _REPORT_COUNT.sub("", best.notes)
+    fields["notes"] = notes + f" [{len(report_ids)} reports]" if len(report_ids) > 1 else notes
     fields["confidence"] = round(min(0.95, max(m.confidence for m in mentions) + 0.05 * (len(report_ids) - 1)), 2)
     merged = Event(event_id_cnty=event_id, claims=claims, evidence=evidence, weapons=weapons,
                    report_ids=report_ids, **{**fields, "health": None})
     records = [m.health for m in ranked if m.health is not None]
     if records:
-        from .health import refresh  # health codes figures with merge's rules: import late
+        from .health import (
+            refresh,  # health codes figures with merge's rules: import late
+        )
 
         facility_types = sorted({t for r in records for t in r.facility_types})
         resources = list(dict.fromkeys(x for r in records for x in r.resources_affected))

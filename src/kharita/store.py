@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import (
@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     bindparam,
     create_engine,
     event,
@@ -43,6 +44,9 @@ from .control import ControlClaim
 from .models import Event, Report
 
 SCHEMA_VERSION = 1
+# Above this many mentions, a joining mention is folded into the event instead of the
+# event being recomputed from every mention.
+FOLD_AFTER_MENTIONS = 20
 DEFAULT_DB = "kharita.db"
 
 metadata = MetaData()
@@ -84,10 +88,14 @@ events_table = Table(
     Column("location", String(256)),
     Column("latitude", Float),
     Column("longitude", Float),
+    Column("geo_precision", Integer),
+    Column("side1", String(32)),
+    Column("date_source", String(16)),
     Column("fatalities", Integer, nullable=False, default=0),
     Column("health_attack", Boolean, nullable=False, default=False),
     Column("record", Text, nullable=False),
     Index("ix_events_date", "event_date"),
+    Index("ix_events_block", "event_type", "event_date"),
     Index("ix_events_type", "event_type", "sub_event_type"),
     Index("ix_events_place", "latitude", "longitude"),
 )
@@ -145,16 +153,27 @@ _MENTIONS_OF_EVENT = select(mentions_table.c.record).where(
 _CANNOT_LINK_EVENTS = select(mentions_table.c.event_id).where(mentions_table.c.mention_id.in_(
     select(cannot_link_table.c.mention_b).where(cannot_link_table.c.mention_a == bindparam("id")).union(
         select(cannot_link_table.c.mention_a).where(cannot_link_table.c.mention_b == bindparam("id")))))
-_CANDIDATE_BASE = select(events_table.c.record).where(
-    events_table.c.event_type == bindparam("event_type"),
-    events_table.c.event_date >= bindparam("first"),
-    events_table.c.event_date <= bindparam("last"),
+# Blocking: only events whose date and place could match, by their own precision and
+# the new event's (see merge.date_window and merge.radius_km): one OR-branch per level.
+_t = events_table
+_CANDIDATES = select(
+    _t.c.event_id, _t.c.event_type, _t.c.sub_event_type, _t.c.event_date, _t.c.time_precision, _t.c.latitude,
+    _t.c.longitude, _t.c.geo_precision, _t.c.location, _t.c.side1, _t.c.date_source,
+).where(
+    _t.c.event_type == bindparam("event_type"),
+    _t.c.event_date.between(bindparam("first3"), bindparam("last3")),  # the widest window: the index's range
+    or_(*[and_(_t.c.time_precision == level, _t.c.event_date.between(bindparam(f"first{level}"), bindparam(f"last{level}")))
+          for level in (1, 2, 3)]),
+    _t.c.event_id.not_in(select(event_reports_table.c.event_id).where(event_reports_table.c.report_id == bindparam("report"))),
 )
-_CANDIDATES_IN_BOX = _CANDIDATE_BASE.where(
-    events_table.c.latitude.between(bindparam("lat0"), bindparam("lat1")),
-    events_table.c.longitude.between(bindparam("lon0"), bindparam("lon1")),
-).limit(200)
-_CANDIDATES_BY_NAME = _CANDIDATE_BASE.where(func.lower(events_table.c.location) == bindparam("location")).limit(200)
+_CANDIDATES_IN_BOX = _CANDIDATES.where(or_(*[
+    and_(func.coalesce(_t.c.geo_precision, 3) == level,
+         _t.c.latitude.between(bindparam(f"lat0_{level}"), bindparam(f"lat1_{level}")),
+         _t.c.longitude.between(bindparam(f"lon0_{level}"), bindparam(f"lon1_{level}")))
+    for level in (1, 2, 3)])).limit(500)
+_CANDIDATES_BY_NAME = _CANDIDATES.where(func.lower(_t.c.location) == bindparam("location")).limit(500)
+_EVENT_RECORD = select(_t.c.record).where(_t.c.event_id == bindparam("event_id"))
+_MENTION_COUNT = select(func.count()).select_from(mentions_table).where(mentions_table.c.event_id == bindparam("event_id"))
 _EVENT_EXISTS = select(events_table.c.event_id).where(events_table.c.event_id == bindparam("event_id"))
 _INSERT_EVENT = events_table.insert()
 _UPDATE_EVENT = events_table.update().where(events_table.c.event_id == bindparam("key"))
@@ -263,8 +282,8 @@ class Store:
         forbidden = self._cannot_link_events(conn, mention_id)
         best: tuple[tuple, str, str] | None = None
         for candidate in self._candidates(conn, mention):
-            # A report's own events were told apart by the pipeline: never merge them here.
-            if candidate.event_id_cnty in forbidden or mention.report_ids[0] in candidate.report_ids:
+            # (The query leaves out events of the same report: the pipeline told those apart.)
+            if candidate.event_id_cnty in forbidden:
                 continue
             decision = merge.same_happening(mention, candidate)
             if decision.same:
@@ -278,27 +297,43 @@ class Store:
         if best is None:  # a new event: itself, nothing to recompute
             self._write_event(conn, mention, record, new=True)
         else:
-            self._rebuild_event(conn, event_id)
+            self._rebuild_event(conn, event_id, joining=mention)
 
-    def _candidates(self, conn, mention: Event) -> list[Event]:
-        """Stored events that could be the same happening: blocking on event type, a date
-        window and a bounding box (or the place name when there are no coordinates)."""
-        window = merge.date_window(3)
-        params = {"event_type": mention.event_type, "first": mention.event_date - window,
-                  "last": mention.event_date + window}
+    def _candidates(self, conn, mention: Event) -> list[merge.EventKey]:
+        """Stored events that could be the same happening (blocking), as merge keys."""
+        params: dict = {"event_type": mention.event_type, "report": mention.report_ids[0]}
+        for level in (1, 2, 3):
+            # The slack for publication dates applies whichever side has one: fetch with it,
+            # `same_happening` decides.
+            window = max(merge.date_window(max(level, mention.time_precision)),
+                         timedelta(days=merge.PUBLICATION_DATE_SLACK_DAYS))
+            params[f"first{level}"], params[f"last{level}"] = mention.event_date - window, mention.event_date + window
         if mention.latitude is not None and mention.longitude is not None:
-            reach = max(merge.RADIUS_KM.values())
-            lat0, lat1, lon0, lon1 = merge.bounding_box(mention.latitude, mention.longitude, reach)
-            rows = conn.execute(_CANDIDATES_IN_BOX, {**params, "lat0": lat0, "lat1": lat1, "lon0": lon0, "lon1": lon1})
+            for level in (1, 2, 3):
+                reach = merge.radius_km(max(level, mention.geo_precision or 3))
+                box = merge.bounding_box(mention.latitude, mention.longitude, reach)
+                for name, value in zip(("lat0", "lat1", "lon0", "lon1"), box):
+                    params[f"{name}_{level}"] = value
+            rows = conn.execute(_CANDIDATES_IN_BOX, params)
         else:
             rows = conn.execute(_CANDIDATES_BY_NAME, {**params, "location": mention.location.lower()})
-        return [Event.model_validate_json(r) for r in rows.scalars()]
+        return [merge.EventKey(*row) for row in rows]
 
     def _cannot_link_events(self, conn, mention_id: str) -> set[str]:
         return set(conn.execute(_CANNOT_LINK_EVENTS, {"id": mention_id}).scalars())
 
-    def _rebuild_event(self, conn, event_id: str) -> None:
-        """Recompute a merged event from its mentions (or delete it when none is left)."""
+    def _rebuild_event(self, conn, event_id: str, joining: Event | None = None) -> None:
+        """Recompute a merged event from its mentions (or delete it when none is left).
+
+        When one mention joins a large event, the event is folded with it rather than
+        recomputed from all its mentions, so a happening told by thousands of reports
+        does not make each new report slower."""
+        count = conn.execute(_MENTION_COUNT, {"event_id": event_id}).scalar_one()
+        if joining is not None and count > FOLD_AFTER_MENTIONS:
+            current = Event.model_validate_json(conn.execute(_EVENT_RECORD, {"event_id": event_id}).scalar_one())
+            event = merge.combine(event_id, [current, joining])
+            self._write_event(conn, event, event.model_dump_json(), new=False)
+            return
         records = conn.execute(_MENTIONS_OF_EVENT, {"event_id": event_id}).scalars().all()
         if not records:
             conn.execute(_DELETE_EVENT_REPORTS, {"event_id": event_id})
@@ -323,6 +358,9 @@ class Store:
             "location": ev.location,
             "latitude": ev.latitude,
             "longitude": ev.longitude,
+            "geo_precision": ev.geo_precision,
+            "side1": ev.side1,
+            "date_source": ev.date_source,
             "fatalities": ev.fatalities,
             "health_attack": ev.health is not None,
             "record": record,
