@@ -1,9 +1,15 @@
 """The `kharita` command line: the Python API, one command per verb.
 
     kharita ingest PATH... [--published DATE]    reports in, events stored
+    kharita watch --feed URL --folder PATH        keep ingesting new items of feeds and folders
     kharita events [filters] [--format table|json]
+    kharita events show ID | split ID --report R  one event and its reports; undo a wrong merge
+    kharita control PLACE | --date D              who held which place when
+    kharita health                                the register of attacks on health care
     kharita export --format acled-csv|geojson|parquet -o FILE [filters]
     kharita serve                                 the map and JSON API on 127.0.0.1
+    kharita gazetteer import|info|build           user gazetteers (GeoNames dumps, CSV lists)
+    kharita eval case2021|fakes|merge|geoparse    measure on public benchmarks
 """
 from __future__ import annotations
 
@@ -98,6 +104,74 @@ def ingest(
     console.print(f"{new} new report(s), {event_count} event(s); {unchanged} already stored; "
                   f"{len(rejected)} rejected. Database: {store.url}")
     if rejected:
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def watch(
+    feed: Annotated[Optional[list[str]], typer.Option("--feed", help="RSS/Atom URL to poll (repeatable).")] = None,
+    folder: Annotated[Optional[list[Path]], typer.Option("--folder", help="Folder to watch, recursively (repeatable).")] = None,
+    every: Annotated[float, typer.Option(help="Seconds between rounds.")] = 300.0,
+    once: Annotated[bool, typer.Option("--once", help="One round, then exit (for cron); exit code 1 if anything failed.")] = False,
+    db: DbOption = None,
+    max_bytes: Annotated[Optional[int], typer.Option("--max-bytes", help="Largest feed or file read, in bytes (default 20 MB).")] = None,
+) -> None:
+    """Poll RSS/Atom feeds and folders; ingest only new or changed items (Ctrl-C stops)."""
+    import logging
+    import signal
+    import time
+
+    from .ingest import MAX_BYTES
+    from .watch import Watcher
+
+    if not feed and not folder:
+        raise typer.BadParameter("give at least one --feed URL or --folder PATH")
+    if every <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint="--every")
+    if max_bytes is not None and max_bytes <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint="--max-bytes")
+
+    class Lines(logging.Handler):  # one unwrapped line per problem, on stderr
+        def emit(self, record: logging.LogRecord) -> None:
+            errors.print(f"{time.strftime('%H:%M:%S')} {record.getMessage()}", markup=False, highlight=False,
+                         soft_wrap=True, style="yellow" if record.levelno >= logging.WARNING else None)
+
+    logger = logging.getLogger("kharita.watch")
+    handler = Lines()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    store = _store(db)
+    watcher = Watcher(store, feed or [], folder or [], every=every, max_bytes=max_bytes or MAX_BYTES)
+    failed = 0
+
+    def status(result) -> None:
+        nonlocal failed
+        failed = result.failed
+        colour = "red" if result.failed else "green" if result.new else "dim"
+        console.print(f"{time.strftime('%H:%M:%S')} [{colour}]{result.summary()}[/{colour}]", highlight=False)
+
+    def terminate(signum, frame):  # a service manager's stop is a Ctrl-C
+        raise KeyboardInterrupt
+
+    previous = None
+    if not once:
+        try:
+            previous = signal.signal(signal.SIGTERM, terminate)
+        except ValueError:  # not the main thread (embedded): Ctrl-C only
+            pass
+        console.print(f"watching {len(watcher.feeds)} feed(s) and {len(watcher.folders)} folder(s) every {every:g} s "
+                      f"into {store.url}; Ctrl-C stops", highlight=False)
+    try:
+        watcher.run(once=once, on_round=status)
+    except KeyboardInterrupt:
+        console.print(f"stopped after {watcher.rounds} round(s); nothing half-stored", highlight=False)
+        return
+    finally:
+        logger.removeHandler(handler)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+        store.close()
+    if once and failed:
         raise typer.Exit(code=1)
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import (
     or_,
     select,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from . import merge
 from .control import ControlClaim
@@ -256,23 +256,28 @@ class Store:
                 select(reports_table.c.id).where(reports_table.c.id == report_id)
             ).first() is not None
 
-    def add(self, report: Report, events: Iterable[Event], control: Iterable[ControlClaim] = ()) -> bool:
+    def add(self, report: Report, events: Iterable[Event], control: Iterable[ControlClaim] = (),
+            conn: Connection | None = None) -> bool:
         """Store a report with its events and control claims in one transaction, merging
         each event into the stored event of the same happening, if any (see `merge`).
 
+        With `conn`, the writes join that open transaction (the caller commits it, with
+        whatever else it wrote there); otherwise they are committed before returning.
         Returns False, changing nothing, when the report is already stored.
         """
-        with self.engine.begin() as conn:
-            if conn.execute(_REPORT_EXISTS, {"id": report.id}).first():
-                return False
-            conn.execute(_INSERT_REPORT, {
-                **report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
-            for mention in events:
-                self._merge_mention(conn, mention)
-            claims = [{"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
-                       "start_date": c.start, "record": c.model_dump_json()} for c in control]
-            if claims:
-                conn.execute(_INSERT_CLAIM, claims)
+        if conn is None:
+            with self.engine.begin() as own:
+                return self.add(report, events, control, own)
+        if conn.execute(_REPORT_EXISTS, {"id": report.id}).first():
+            return False
+        conn.execute(_INSERT_REPORT, {
+            **report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
+        for mention in events:
+            self._merge_mention(conn, mention)
+        claims = [{"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
+                   "start_date": c.start, "record": c.model_dump_json()} for c in control]
+        if claims:
+            conn.execute(_INSERT_CLAIM, claims)
         return True
 
     def _merge_mention(self, conn, mention: Event) -> None:
