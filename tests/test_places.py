@@ -246,3 +246,84 @@ def test_flagship_unknown_places_and_anchors(flagship) -> None:
     for name in ("Barzeh", "Jobar"):
         m = one(ms, name)
         assert m.role == "location" and locate(m)[3] is not None and locate(m)[3].admin1 == "Damascus"
+
+
+# -- geoparsing improvements (measured with `kharita eval geoparse`) ------------------------
+
+def with_demonyms(text: str, gaz: Gazetteer) -> list[PlaceMention]:
+    doc = Doc(report=Report.create(text))
+    doc.sentences = split_sentences(text)
+    find_places(doc, gaz, demonyms=True)
+    return doc.places
+
+
+def test_demonyms_are_country_mentions_only_when_asked(gaz) -> None:
+    text = "Syrian and Russian jets struck Saraqib, and Palestinians in Gaza protested. He speaks Arabic and English."
+    assert not [m for m in places(text, gaz) if m.role == "demonym"]
+    found = {m.text: m for m in with_demonyms(text, gaz) if m.role == "demonym"}
+    assert {k: m.place.country_code for k, m in found.items()} == {"Syrian": "SY", "Russian": "RU",
+                                                                  "Palestinians": "PS"}
+    assert all(m.place.feature == "country" and locate(m)[2] == 3 for m in found.values())
+    assert "English" not in found  # a language
+
+
+def test_two_word_demonyms(gaz) -> None:
+    found = [(m.text, m.place.country_code) for m in with_demonyms("Sri Lankan troops met North Korean envoys.", gaz)
+             if m.role == "demonym"]
+    assert found == [("Sri Lankan", "LK"), ("North Korean", "KP")]
+
+
+@pytest.mark.parametrize("text, name, state", [
+    ("He was born in Morgantown, W.Va., in 1950.", "W.Va.", "West Virginia"),
+    ("Sen. Robert C. Byrd, D-W. Va., voted no.", "W. Va.", "West Virginia"),
+    ("The plant in Gary, Ind., closed.", "Ind.", "Indiana"),
+    ("Protesters marched in Washington, D.C., on Sunday.", "D.C.", "District of Columbia"),
+])
+def test_us_state_abbreviations(gaz, text, name, state) -> None:
+    m = one(places(text, gaz), name)
+    assert m.place.feature == "admin1" and m.place.country_code == "US" and m.place.name == state
+
+
+def test_a_single_dot_abbreviation_needs_a_comma_before_it(gaz) -> None:
+    assert not [m for m in places("Mass. was held at the cathedral in Boston.", gaz) if m.text.startswith("Mass")]
+
+
+def test_state_abbreviation_chooses_the_town(gaz) -> None:
+    m = one(places("A fire broke out in Paris, Ill., on Monday.", gaz), "Paris")
+    assert m.place.country_code == "US" and m.place.admin1 == "Illinois"
+
+
+def test_saint_and_mount_abbreviations_join_the_name(gaz) -> None:
+    ms = places("Flights from St. Louis to St. Petersburg were cancelled.", gaz)
+    assert one(ms, "St. Louis").place.admin1 == "Missouri"
+    assert one(ms, "St. Petersburg").place is not None
+
+
+def test_places_naming_organisations_are_affiliations(gaz) -> None:
+    ms = places("The Pittsburgh City Council met. Residents of Pittsburgh protested.", gaz)
+    council = [m for m in ms if m.start == 4]
+    assert council and council[0].role == "affiliation" and council[0].place.admin1 == "Pennsylvania"
+    assert [m for m in ms if m.role == "location" and m.text == "Pittsburgh"]
+
+
+def test_uppercase_country_abbreviation_is_not_the_pronoun(gaz) -> None:
+    m = one(places("US forces said the attack hit us hard near Manbij.", gaz), "US")
+    assert m.place.feature == "country" and m.place.country_code == "US"
+
+
+def test_surnames_from_initials_ages_and_given_names(gaz) -> None:
+    text = ("Matthew D. Flores, 26, was shot. Police say Flores knew the man. Andy Trapani produced the film. "
+            "Trapani lives in Saratoga.")
+    names = {m.text for m in places(text, gaz)}
+    assert "Flores" not in names and "Trapani" not in names
+
+
+def test_a_name_before_a_number_is_a_designation(gaz) -> None:
+    names = {m.text for m in places("Cub Scouts of Pack 122 collected food in Norfolk, Nebraska.", gaz)}
+    assert "Pack" not in names and "Norfolk" in names
+
+
+def test_multiword_names_of_common_words(gaz) -> None:
+    m = one(places("The festival is today in Rock Hill, with music downtown.", gaz), "Rock Hill")
+    assert m.place.country_code == "US"
+    assert not [m for m in places("Officials at the White House said so.", gaz) if m.text == "White House"]

@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from rapidfuzz.fuzz import ratio
 
-NAMES_VERSION = "3"
+NAMES_VERSION = "4"  # 4: same keys; bumped so that indexes pick up the new aliases (places_aliases.tsv)
 
 # Measured (2026-11) on GeoNames entries of 15 Middle East / North African
 # countries: 8,454 true pairs (two spellings of one entry sharing a skeleton)
@@ -60,6 +60,8 @@ _ARABIC_ARTICLE = "ال"
 
 
 def _fold(s: str) -> str:
+    if s.isascii():
+        return s.lower()  # the common case: nothing to decompose or fold
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch))
     return s.lower().translate(_FOLD)
@@ -76,6 +78,9 @@ def _strip_articles(words: list[str]) -> list[str]:
     for w in words:
         if w in ARTICLES:
             continue
+        if w.isascii():
+            out.append(w)
+            continue
         if w.startswith(_ARABIC_ARTICLE) and len(w) > 3:
             w = w[2:]
         out.append(w)
@@ -89,8 +94,27 @@ def name_key(s: str) -> str:
     >>> name_key("Deir ez-Zor"), name_key("Ţayyibat al Imām"), name_key("Hama's")
     ('deir zor', 'tayibat imam', 'hamas')
     """
-    words = _strip_articles(_words(s))
-    return " ".join(_DOUBLED.sub(r"\1", w) for w in words)
+    return _DOUBLED.sub(r"\1", " ".join(_strip_articles(_words(s))))  # no letter doubles across a space
+
+
+@lru_cache(maxsize=200_000)
+def key_parts(s: str) -> tuple[tuple[str, str], ...]:
+    """(word, the word's form in the key) for each word of `s`.
+
+    Keys of spans made of tokens can then be joined without re-normalising:
+    `name_key(a + " " + b) == key_from_parts(key_parts(a) + key_parts(b))`.
+    """
+    out = []
+    for w in _words(s):
+        k = w[2:] if not w.isascii() and w.startswith(_ARABIC_ARTICLE) and len(w) > 3 else w
+        out.append((w, _DOUBLED.sub(r"\1", k)))
+    return tuple(out)
+
+
+def key_from_parts(parts: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -> str:
+    """`name_key` of the text whose `key_parts` are `parts`."""
+    kept = [k for w, k in parts if w not in ARTICLES]
+    return " ".join(kept) if kept else " ".join(_DOUBLED.sub(r"\1", w) for w, _ in parts)
 
 
 # Word-initial solid article before a doubled sun letter: Ezzor, Essalam, Ettal.

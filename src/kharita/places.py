@@ -24,11 +24,22 @@ highway", "10 km west of X") say what it is. Per document:
    mention ("north of Hama city", place None, anchor Hama). `locate` turns a
    mention into coordinates with ACLED's geo_precision.
 
-Measured (2026-11, on ../shared/eval, not shipped): span precision/recall
-0.84/0.54 on LGL (whose gold also counts demonyms and US counties),
-0.95/0.86 on GeoVirus; 72-78% of matched toponyms resolved within 161 km;
-the most-named governorate is FA-KES's coded one in 133/161 Syrian reports;
-~600-800 reports/s (2 KB each) once the gazetteer's caches are warm.
+Also: US state abbreviations of news style ("Morgantown, W.Va.") name the
+state; "St. Louis" is one name; a place naming an organisation or venue ("Dublin
+City Council", "Paris Public Library") is an affiliation (kept when the name is
+also used as a place, or is a country or large unit); surnames the report shows
+to be people ("Matthew D. Flores", "Flores, 26,", "Andy Trapani") are no places;
+with `demonyms=True`, "Syrian"/"Palestinians" become "demonym" mentions of their
+country (the geoparsing corpora count them; the events stage ignores them).
+
+Measured with `kharita eval geoparse` (2026-11, on ../shared/eval, not shipped;
+F1 and accuracy at 161 km, all roles counted): LGL 0.61 / 0.74, GeoWebNews
+0.63 / 0.76, GeoVirus 0.63 / 0.75 (0.67 without demonyms, which it does not
+annotate). Most resolution errors left are the gazetteer's: country points are
+countrystatecity centroids (the US one is 235 km from GeoNames'), and there are
+no US counties or continents. ~500 reports/s on LGL (~2 KB each) from cold
+caches, ~650 once warm, CPU time on one core; the most-named governorate is
+FA-KES's coded one in 133/161 Syrian reports.
 """
 from __future__ import annotations
 
@@ -42,10 +53,12 @@ from typing import Any
 
 from .doc import Doc, Place, PlaceMention, Sentence
 from .gazetteer import Gazetteer, default_gazetteer, demonym_country
-from .lexicon import load_data
+from .lexicon import data_lines, load_data
 from .names import (
     FUZZY_THRESHOLD,
     FUZZY_THRESHOLD_IN_FOCUS,
+    key_from_parts,
+    key_parts,
     key_similarity,
     name_key,
     skeleton_key,
@@ -88,6 +101,8 @@ _DIRECTION_ALT = "|".join(sorted(_DIRECTIONS, key=len, reverse=True))
 _TOKEN = re.compile(
     r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
     + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+# Words that open a name when followed by ". ": "St. Louis", "Mt. Pleasant", "Ft. Worth".
+_DOTTED_PREFIXES = frozenset("St Mt Ft Pt Ste".split())
 _CONTRACTION = re.compile(r"['’](?:re|ll|ve|d|t|m)$", re.IGNORECASE)
 _LOWER_WORDS = re.compile(r"(?<![\w'’-])[a-z][a-z]+(?![\w'’])")
 _TITLE_BEFORE = re.compile(r"\b([A-Z][A-Za-z]*)\.?\s*$")
@@ -156,6 +171,14 @@ _ROAD_TO_BEFORE = re.compile(r"\broad\s+(?:from\s+[A-Z][\w'’-]*\s+)?to\s+$", r
 _COMMA_UNIT = re.compile(r",\s+[A-Z]")
 _PRO_ANTI = re.compile(r"\b(?:pro|anti|ex|non)-$", re.IGNORECASE)
 _DEMONYM_SHAPE = re.compile(r"\b[A-Z][a-z]+(?:ans?|is|ese|ish|i)\b")
+# A language, not a people: "in Arabic", "speaks French", "English-language", "French speakers".
+# ("in English." is the language, "in Syrian territory" not).
+_LANGUAGE_USE = re.compile(r"(?i:\b(?:speaks?|spoke|speaking|learn|learning|taught|teach|teaching)\s+)"
+                           r"(?:[A-Z][a-z]+(?:,\s+|\s+(?:and|or)\s+))?$")
+_IN_LANGUAGE = re.compile(r"\b(?i:in|into)\s+$")
+_NOUN_AFTER = re.compile(r" (?!and\b|or\b)[a-z]")
+_LANGUAGE_AFTER = re.compile(r"[\s-](?:language|languages|speakers?|speaking|translation|subtitles|dubbed)\b",
+                             re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -165,6 +188,7 @@ class _Tok:
     text: str
     cap: bool
     possessive: bool
+    state: str | None = None  # the US state an abbreviation stands for ("W.Va.")
 
 
 @dataclass(slots=True, eq=False)
@@ -201,6 +225,32 @@ def _lexicon() -> dict[str, frozenset[str]]:
     return {k: frozenset(str(w).lower() for w in v) for k, v in load_data("places_lexicon.yaml").items()}
 
 
+@cache
+def _demonym_forms() -> tuple[frozenset[str], frozenset[str]]:
+    """The one-word forms `demonym_country` knows (with plurals), and first words of two-word ones."""
+    forms: set[str] = set()
+    firsts: set[str] = set()
+    for row in data_lines("demonyms.tsv"):
+        d = row[0].lower()
+        words = d.split()
+        if len(words) > 1:
+            firsts.add(words[0])
+            continue
+        forms.update((d, d + "s"))
+        if d.endswith("man"):
+            forms.add(d[:-3] + "men")
+    return frozenset(forms), frozenset(firsts)
+
+
+@cache
+def _state_abbreviations() -> tuple[dict[str, str], re.Pattern[str]]:
+    """"w.va." -> "West Virginia", and a pattern finding the abbreviations (with or without inner spaces)."""
+    abbreviations = load_data("places_lexicon.yaml")["us_state_abbreviations"]
+    table = {k.replace(" ", "").lower(): v for k, v in abbreviations.items()}
+    # One to three dotted parts ("Ind.", "W. Va.", "N.Mex."), checked against the table.
+    return table, re.compile(r"(?<![\w.])[A-Z][a-z]{0,4}\.(?:\s?[A-Z][a-z]{0,3}\.){0,2}(?!\w)")
+
+
 # ---------------------------------------------------------------------------
 # Tokens and runs
 # ---------------------------------------------------------------------------
@@ -208,7 +258,25 @@ def _lexicon() -> dict[str, frozenset[str]]:
 def _tokens(text: str) -> list[_Tok]:
     """The name tokens: capitalised words and connectors (other words only separate them)."""
     out = []
+    abbrev: dict[int, tuple[int, str]] = {}
+    if "." in text:
+        table, pattern = _state_abbreviations()
+        for m in pattern.finditer(text):
+            w = m.group()
+            if w.replace(" ", "").lower() not in table:
+                continue
+            before = text[max(0, m.start() - 2):m.start()]
+            if w.count(".") > 1 or before == ", " or before.endswith("-"):
+                abbrev[m.start()] = (m.end(), table[w.replace(" ", "").lower()])
+    skip_to = 0
     for m in _TOKEN.finditer(text):
+        if m.start() < skip_to:
+            continue
+        if abbrev and m.start() in abbrev:
+            end, state = abbrev[m.start()]
+            out.append(_Tok(m.start(), end, text[m.start():end], True, False, state))
+            skip_to = end
+            continue
         w = m.group()
         if w[0].isupper():
             if w.lower() in _FUNCTION_WORDS and text[m.end():m.end() + 1] != "-":
@@ -230,7 +298,11 @@ def _joined(text: str, a: _Tok, b: _Tok) -> bool:
     """Whether two consecutive name tokens can belong to one name."""
     if a.possessive:
         return b.start == a.end + 3 and text[a.end + 2] == " "
+    if a.state or b.state:
+        return False
     sep = text[a.end:b.start]
+    if sep == ". " and a.text in _DOTTED_PREFIXES:
+        return True  # "St. Louis"
     return sep == " " or sep == "-" or sep == "\u2011" or sep == "\u2010"
 
 
@@ -265,7 +337,8 @@ def _runs(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
 class _Ctx:
     """Per-document state shared by the steps."""
 
-    __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "person_words", "sentences")
+    __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "headline_starts", "person_words",
+                 "sentences")
 
     def __init__(self, doc: Doc, text: str, toks: list[_Tok]) -> None:
         self.text = text
@@ -273,11 +346,13 @@ class _Ctx:
         self.lex = _lexicon()
         self.lower_words = set(_LOWER_WORDS.findall(text))
         self.starts, self.headlines = _sentence_info(doc.sentences, text)
-        self.person_words: set[str] = set()
+        self.headline_starts = [a for a, _ in self.headlines]
+        self.person_words: set[str] = _person_words(text, toks, self.lex)
         self.sentences = sorted({s.start for s in doc.sentences} | self.starts)
 
     def in_headline(self, pos: int) -> bool:
-        return any(a <= pos < b for a, b in self.headlines)
+        i = bisect.bisect_right(self.headline_starts, pos) - 1  # headlines are lines: in order, disjoint
+        return i >= 0 and pos < self.headlines[i][1]
 
     def sentence_initial(self, pos: int) -> bool:
         k = pos
@@ -291,8 +366,13 @@ class _Ctx:
         return self.sentences[i] if self.sentences else 0
 
 
-def find_places(doc: Doc, gazetteer: Gazetteer | None = None) -> None:
-    """Append the place mentions of `doc` to `doc.places`, in text order."""
+def find_places(doc: Doc, gazetteer: Gazetteer | None = None, *, demonyms: bool = False) -> None:
+    """Append the place mentions of `doc` to `doc.places`, in text order.
+
+    With `demonyms`, country adjectives and demonyms ("Syrian", "Palestinians") outside
+    other names are added too, as mentions of their country with role "demonym": the
+    geoparsing corpora count them as toponyms, the events stage never takes them.
+    """
     text = doc.text
     if not text:
         return
@@ -301,19 +381,40 @@ def find_places(doc: Doc, gazetteer: Gazetteer | None = None) -> None:
         return
     gaz = gazetteer or default_gazetteer()
     ctx = _Ctx(doc, text, toks)
+    found_places = _find(ctx, gaz)
+    if demonyms:
+        found_places = _with_demonyms(ctx, gaz, found_places)
+    doc.places.extend(found_places)
+
+
+def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
+    text, toks = ctx.text, ctx.toks
     runs = _runs(text, toks)
 
     # 1. Keys of every sub-span of every run, looked up at once.
     options: list[dict[tuple[int, int], str]] = []
     keys: set[str] = set()
+    state_keys: dict[str, str] = {}
     for a, b in runs:
         opts: dict[tuple[int, int], str] = {}
         for i in range(a, b + 1):
             if not toks[i].cap and i != a:
                 continue
+            if toks[i].state:
+                k = "\x00" + toks[i].state  # looked up below, as the state itself
+                opts[(i, i)] = k
+                state_keys[k] = toks[i].state
+                continue
+            # The key of a span from its tokens' parts (the gaps are separators), but for a
+            # possessive inside it ("Hama's Healthcare": the key keeps the s).
+            parts: list[tuple[str, str]] = []
             for j in range(i, min(b, i + MAX_SPAN_TOKENS - 1) + 1):
+                if j > i and toks[j - 1].possessive:
+                    parts = None  # type: ignore[assignment]
+                if parts is not None:
+                    parts.extend(key_parts(toks[j].text))
                 if toks[j].cap:
-                    k = name_key(text[toks[i].start:toks[j].end])
+                    k = key_from_parts(parts) if parts is not None else name_key(text[toks[i].start:toks[j].end])
                     if k:
                         opts[(i, j)] = k
                         keys.add(k)
@@ -321,6 +422,9 @@ def find_places(doc: Doc, gazetteer: Gazetteer | None = None) -> None:
         if b == a and toks[a].text.endswith("s") and len(toks[a].text) > 4 and not toks[a].possessive:
             keys.add(opts.get((a, a), "")[:-1])  # "Syrias": a possessive that lost its apostrophe
     found = gaz.lookup_keys(keys)
+    for k, state in state_keys.items():
+        unit = gaz.admin1("US", state)
+        found[k] = ((unit, True),) if unit is not None else ()
 
     # Arabic names with an article that match only in parts ("Bosra al-Sham": "Bosra", and
     # "al-Sham" as a name of Damascus) are first tried whole on their skeleton.
@@ -396,16 +500,77 @@ def find_places(doc: Doc, gazetteer: Gazetteer | None = None) -> None:
         if c is not None:
             loose.append(c)
     if loose:
-        _fuzzy(gaz, loose)
+        # Only names whose context may vouch for a close spelling need the skeleton look-up
+        # (`_verdict` keeps a fuzzy match only with such a cue).
+        _fuzzy(gaz, [c for c in loose if _may_be_cued(ctx, c)])
         cands.extend(loose)
     if not cands:
-        return
+        return []
     cands.sort(key=lambda c: c.start)
     for c in cands:
         _context(ctx, c)
     _cue_lists(ctx, cands)
     cands = _resolve(gaz, ctx, cands)
-    doc.places.extend(_mentions(ctx, cands))
+    return _mentions(ctx, cands)
+
+
+_CUE_BEFORE = _LOCATIVE | _STRONG_PREP | frozenset(
+    "of near nearby outside to and or the like as including namely towards toward".split())
+_CUE_AFTER = re.compile(r"\s*,|\s+(?:in|and|or)\s|[\s-]+(?:" + "|".join(
+    "provinces? governorates? countryside regions? oblasts? county counties districts? department parish city "
+    "town village area areas suburb neighbou?rhood camp outskirts plain valley".split()) + r")\b", re.IGNORECASE)
+
+
+def _may_be_cued(ctx: _Ctx, c: _Cand) -> bool:
+    """A cheap superset of the contexts `_context`, `_cue_lists` and `_resolve` count as cues."""
+    if c.headline or c.extra.get("whole"):
+        return True
+    before = ctx.text[max(0, c.start - 30):c.start].rstrip()
+    if not before or before[-1] in ",;:(":
+        return True
+    last = before.rsplit(None, 1)[-1].lower()
+    return last in _CUE_BEFORE or bool(_CUE_AFTER.match(ctx.text, c.end))
+
+
+def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> list[PlaceMention]:
+    """`mentions` plus a "demonym" mention of its country for each demonym outside them."""
+    text, toks = ctx.text, ctx.toks
+    taken = sorted((m.start, m.end) for m in mentions)
+    starts = [a for a, _ in taken]
+    extra: list[PlaceMention] = []
+    i, n = 0, len(toks)
+    forms, firsts = _demonym_forms()
+    while i < n:
+        t = toks[i]
+        span, cc = None, None
+        lw = t.text.lower()
+        if lw in firsts and i + 1 < n and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " ":
+            cc = demonym_country(text[t.start:toks[i + 1].end])  # "Sri Lankan", "North Korean"
+            if cc:
+                span = (t.start, toks[i + 1].end)
+        if span is None and lw in forms and t.cap and len(t.text) > 3:
+            cc = demonym_country(t.text)
+            if cc:
+                span = (t.start, t.end)
+        i += 1 if span is None or span[1] == t.end else 2
+        if span is None or _LANGUAGE_USE.search(text, max(0, span[0] - 30), span[0]) or \
+                _LANGUAGE_AFTER.match(text, span[1]) or (
+                _IN_LANGUAGE.search(text, max(0, span[0] - 6), span[0]) and not _NOUN_AFTER.match(text, span[1])):
+            continue
+        if text[span[0]:span[1]].lower() in ctx.person_words or _SPEECH_AFTER.match(text, span[1]):
+            continue  # "Monica French said"
+        k = bisect.bisect_right(starts, span[0]) - 1
+        if (k >= 0 and taken[k][1] > span[0]) or (k + 1 < len(taken) and taken[k + 1][0] < span[1]):
+            continue  # inside a name found already
+        try:
+            country = gaz.country(cc)
+        except KeyError:
+            continue
+        extra.append(PlaceMention(span[0], span[1], text[span[0]:span[1]], place=country, candidates=[country],
+                                  role="demonym", geo_precision=3))
+    if not extra:
+        return mentions
+    return sorted(mentions + extra, key=lambda m: (m.start, -m.end))
 
 
 def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
@@ -428,27 +593,114 @@ def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list
     return starts, headlines
 
 
+_AMPERSAND_AFTER = re.compile(r"\s?&\s?[A-Z]")
+_AMPERSAND_BEFORE = re.compile(r"[A-Z][\w'’]*\s?&\s?$")
+_NEXT_WORD = re.compile(r"\s+(\w+)")
+_SPEECH_AFTER = re.compile(r" (?:said|says|told|added|explained|noted|asked)\b")
+_COUNTRY_CODES = frozenset({"us", "uk", "usa", "uae", "drc"})  # capitalised abbreviations that are places
+_DESIGNATION_AFTER = re.compile(r" (?:No\.? ?)?\d+[A-Z]{0,3}\b(?![,.:/]\d)")
+_AGE_AFTER = re.compile(r",\s+\d{1,3},\s")
+_SAID = ("said ", "says ", "according to ")
+
+
+def _person_words(text: str, toks: list[_Tok], lex: dict[str, frozenset[str]]) -> set[str]:
+    """Words the report uses as a person's name: "Matthew D. Flores", "Flores, 26,", "said
+    Flores.", "Andy Trapani" (not "Sam Houston State University"; and "Tbilisi says" is
+    metonymy, no person). A place of that name named alone is then the person."""
+    words: set[str] = set()
+    given = lex["given_names"]
+    n = len(toks)
+    for i, t in enumerate(toks):
+        w = t.text
+        if not t.cap or t.state:
+            continue
+        if len(w) == 1:  # an initial: the next word is a surname
+            if 0 < i < n - 1 and text[t.end:t.end + 1] == "." and toks[i - 1].cap and \
+                    text[toks[i - 1].end:t.start] in (" ", ". ") and toks[i + 1].start - t.end <= 2:
+                nxt = toks[i + 1].text
+                if len(nxt) > 1 and nxt[1].islower():
+                    words.add(nxt.lower())
+            continue
+        if len(w) < 2 or not w[1].islower():
+            continue
+        lw = w.lower()
+        if text.startswith(",", t.end) and _AGE_AFTER.match(text, t.end):
+            words.add(lw)
+        elif text[t.end:t.end + 1] in (".", ",", ";") and text.endswith(_SAID, 0, t.start):
+            words.add(lw)
+        elif i and toks[i - 1].cap and text[toks[i - 1].end:t.start] == " " and toks[i - 1].text.lower() in given \
+                and lw not in given and not (i + 1 < n and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " "):
+            words.add(lw)
+    return words
+
+
 def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
     """A one-word name that is also a common word, a given name or a demonym ("White House" too)."""
     if c.last != c.first:
+        # "White House", not "Rock Hill" or "Little Rock": towns of that name are well known.
         words = [t.text.lower() for t in ctx.toks[c.first:c.last + 1] if t.cap]
-        return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words)
+        return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words) and not any(
+            main and (p.population >= 50_000 or p.feature in ("country", "admin1")) for p, main in c.hits)
     w = ctx.toks[c.first].text
     lw = w.lower()
     lex = ctx.lex
+    if w.isupper() and lw in _COUNTRY_CODES:
+        return False  # "US forces", though "us" is a common word
     if (lw in lex["common_words"] or lw in lex["given_names"] or lw in ctx.lower_words or lw in lex["calendar_words"]
             or lw in lex["org_suffixes"] or lw in lex["admin_suffixes"] or lw in lex["city_suffixes"]
             or lw in lex["minor_admin_suffixes"] or lw in _DIRECTIONS):
         return True
-    if w.isupper() and len(w) <= 3 and lw not in ("us", "uk", "usa", "uae", "drc"):
+    if w.isupper() and len(w) <= 3:
         return True
     return demonym_country(w) is not None
 
 
+def _common_noun(ctx: _Ctx, w: str) -> bool:
+    """A capitalised word (lower-cased) that is a common word: written in lower case elsewhere in
+    the report, or a word of the lexicons ("Public", "Library", "Council", "Mayor")."""
+    lex = ctx.lex
+    return (w in ctx.lower_words or w in lex["common_words"] or w in lex["org_suffixes"]
+            or w in lex["facility_words"] or w in lex["place_nouns"] or w in lex["titles"])
+
+
+def _word_before(before: str, dot: bool = False) -> str:
+    """The word `before` ends with, followed by white space (and, with `dot`, maybe a full stop):
+    "north" in "... north ", "Dr" in "Dr. ", "President" in "Vice-President "; "" if none."""
+    end = len(before)
+    while end and before[end - 1].isspace():
+        end -= 1
+    if dot and end and before[end - 1] == ".":
+        end -= 1
+    elif end == len(before):
+        return ""  # the word must be followed by white space
+    start = end
+    while start and before[start - 1].isalpha():
+        start -= 1
+    if start and (before[start - 1].isalnum() or before[start - 1] == "_"):
+        return ""
+    return before[start:end]
+
+
+def _direction_before(before: str) -> str | None:
+    d = _word_before(before)
+    if not d:
+        return None
+    end = len(before.rstrip())
+    start = end - len(d)
+    if start > 0 and before[start - 1] == "-":  # "north-east", but "north-central" is "central"
+        j = start - 1
+        while j and before[j - 1].isalpha():
+            j -= 1
+        compound = before[j:end].lower()
+        if compound in _DIRECTIONS and not (j and (before[j - 1].isalnum() or before[j - 1] == "_")):
+            return _DIRECTIONS[compound]
+    return _DIRECTIONS.get(d.lower())
+
+
 def _person_before(ctx: _Ctx, pos: int) -> bool:
     """A title just before `pos`: "Dr. X", "Gen X", "President X"."""
-    m = _TITLE_BEFORE.search(ctx.text, max(0, pos - 20), pos)
-    return bool(m and m.group(1).lower() in ctx.lex["titles"])
+    w = _word_before(ctx.text[max(0, pos - 20):pos], dot=True)
+    return bool(w) and w[0].isupper() and w.lower() in ctx.lex["titles"]
 
 
 def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: list[_Cand],
@@ -488,10 +740,12 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         return
 
     role = "location"
+    named_after = False
     of_word = toks[after_of[1]].text.lower() if isinstance(after_of, tuple) else ""
     if of_word and of_word in lex["org_suffixes"] and of_word not in lex["place_nouns"]:
         role = "affiliation"  # "University of Florida", "Ministry of Defence of X"
-    elif _PRO_ANTI.search(text, max(0, toks[a].start - 6), toks[a].start):
+    elif text[toks[a].start - 1:toks[a].start] == "-" and _PRO_ANTI.search(
+            text, max(0, toks[a].start - 6), toks[a].start):
         role = "affiliation"  # "pro-Assad", "anti-Damascus": a stance
     elif any(w in lex["org_prefixes"] for w in lead) and not all(w in _DIRECTIONS for w in lead):
         role = "affiliation"  # "Free Idlib Army", "Ahrar al-Sham"
@@ -504,7 +758,10 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     elif trail and not headline and not all(
             w in lex["admin_suffixes"] or w in lex["city_suffixes"] or w in lex["site_suffixes"]
             or w in lex["minor_admin_suffixes"] or w in _DIRECTIONS for w in trail):
-        return  # "Syria Direct", "Paris Hilton": the place names something else
+        if not _common_noun(ctx, trail[0]) or trail[0] in lex["given_names"]:
+            return  # "Paris Hilton", "Jordan Spieth": the place names something else
+        role = "affiliation"  # "Dublin City Manager", "Paris Public Library", "U.S. House": named after it
+        named_after = True
     if len(matched) > 1 and role == "location":
         # "Wal-Mart", "Coca-Cola": hyphenated halves are one name unless it is a road.
         for x, y in zip(matched, matched[1:]):
@@ -514,6 +771,8 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     for c in matched:
         c.role = role
         c.headline = headline
+        if named_after:
+            c.extra["named_after"] = True
         c.initial = c.first == a and ctx.sentence_initial(c.start)
         if c is last_m and trail:
             w0 = trail[0]
@@ -549,7 +808,8 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
         return None
     if caps[0] in lex["given_names"] or caps[0] in lex["calendar_words"]:
         return None
-    if any(demonym_country(toks[i].text) for i in range(a, b + 1) if toks[i].cap):
+    forms = _demonym_forms()[0]
+    if any(toks[i].cap and toks[i].text.lower() in forms and demonym_country(toks[i].text) for i in range(a, b + 1)):
         return None
     if all(w in lex["common_words"] or w in ctx.lower_words or w in _DIRECTIONS or w in lex["place_nouns"]
            for w in caps):
@@ -654,9 +914,7 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
     elif _AREA_AFTER.match(text, c.end, after_end):
         c.strong = True  # "the Ghouta area", "the Yarmouk camp"
     if c.direction_adj is None:
-        m = _DIRECTION_BEFORE.search(before[-20:])
-        if m:
-            c.direction_adj = _DIRECTIONS[m.group(1).lower()]
+        c.direction_adj = _direction_before(before)  # "northern Hama", "north-east Syria"
     # Roads: "the Damascus-to-Aleppo highway", "the Aleppo-Damascus road", "the road to Hama".
     if _ROAD_AFTER.match(text, c.end, after_end):
         c.role = "route"
@@ -705,12 +963,28 @@ def _norm_dir(d: str) -> str:
 # flat around these values; the population weight is kept low so that a plain "Hama"
 # stays the city rather than the (more populous) governorate.
 _W = {"focus": 2.0, "admin_focus": 1.5, "pop": 0.5, "main": 0.4, "country": 2.0, "populated": 1.0,
-      "admin1": 0.3, "near60": 2.0, "near150": 1.2, "near400": 0.5}
+      "admin1": 0.3, "near60": 2.0, "near150": 1.2, "near400": 0.5, "affiliation_vote": 0.25}
 
 
 def _km(a: Place, b: Place) -> float:
     x = (b.longitude - a.longitude) * math.cos(math.radians((a.latitude + b.latitude) / 2))
     return 111.195 * math.hypot(x, b.latitude - a.latitude)
+
+
+def _nearest_km(p: Place, others: list[Place]) -> float:
+    """Distance to the nearest of `others` (exact below 400 km; 400 or more when none is that near)."""
+    lat, lon = p.latitude, p.longitude
+    best = 1e9
+    for q in others:
+        dlat = q.latitude - lat
+        if -3.6 < dlat < 3.6:  # 400 km of latitude
+            x = (q.longitude - lon) * math.cos(math.radians((lat + q.latitude) / 2))
+            d = 111.195 * math.hypot(x, dlat)
+            if d < best:
+                best = d
+                if d < 60:
+                    break
+    return best
 
 
 def _major(p: Place) -> bool:
@@ -724,12 +998,23 @@ def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozens
     if c.first == c.last and lw in ctx.lex["calendar_words"]:
         return "drop"
     if c.role in ("affiliation", "route"):
-        return "keep" if c.hits and not c.fuzzy and not c.weak else "drop"
+        if not c.hits or c.fuzzy or c.weak:
+            return "drop"
+        if c.extra.get("named_after") and not any(_major(p) for p, _ in c.hits):
+            return "context"  # "Superior Court", "Lincoln Memorial": a place only if named as one elsewhere
+        return "keep"
     if c.first == c.last and lw in ctx.person_words and not c.noun_cue and not any(_major(p) for p, _ in c.hits):
         return "drop"
     after = ctx.text[c.end:c.end + 12]
-    if (c.first == c.last and not c.noun_cue and re.match(r"\s+(\w+)", after)
-            and re.match(r"\s+(\w+)", after).group(1).lower() in ctx.lex["speech_verbs"]
+    if c.first == c.last and not c.noun_cue and _DESIGNATION_AFTER.match(after) and not any(
+            _major(p) for p, _ in c.hits):
+        return "drop"  # "Pack 122", "Section 2AA", "Building 12": a designation
+    if c.first == c.last and "&" in ctx.text and not any(_major(p) for p, _ in c.hits) and (
+            _AMPERSAND_AFTER.match(ctx.text, c.end)
+            or _AMPERSAND_BEFORE.search(ctx.text, max(0, c.start - 20), c.start)):
+        return "drop"  # "Stevens & Wilkinson", "Procter & Gamble": a firm
+    next_word = _NEXT_WORD.match(after) if c.first == c.last and not c.noun_cue else None
+    if (next_word and next_word.group(1).lower() in ctx.lex["speech_verbs"]
             and not any(_major(p) for p, _ in c.hits)):
         return "drop"  # "Jones said"
     if not c.hits:
@@ -803,15 +1088,23 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     admin_focus: Counter = Counter()
     counts = Counter(c.key for c in cands)
     for c in cands:
-        if not c.hits or c.role == "affiliation" or c.weak or c.fuzzy:
+        if not c.hits or c.weak or c.fuzzy:
             continue
+        if c.first == c.last and ctx.toks[c.first].text.lower() in ctx.person_words and not any(
+                _major(p) for p, _ in c.hits):
+            continue  # "Jeff Hamilton ... Hamilton will appear"
+        # A place in an organisation's name ("Virginia State Police") is half a vote.
+        weight = _W["affiliation_vote"] if c.role == "affiliation" else 1.0
         if not (c.strong or c.prep in _LOCATIVE or c.last > c.first or counts[c.key] > 1
                 or any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in c.hits)):
             continue  # a lone small place named without context is weak evidence of the report's country
         if any(p.feature == "country" for p, _ in c.hits):
-            for p, _ in c.hits:
-                if p.feature == "country":
-                    focus[p.country_code] += 2.0
+            # A country's name is strong evidence, shared with a populous first-level unit
+            # of the same name elsewhere ("Georgia").
+            ccs = {p.country_code for p, _ in c.hits if p.feature == "country" or (
+                p.feature == "admin1" and p.population >= 1_000_000)}
+            for cc in ccs:
+                focus[cc] += weight * 2.0 / len(ccs)
         else:
             # One vote per mention, shared among its countries by how well-known their entries are.
             prior: dict[str, float] = {}
@@ -821,15 +1114,17 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                     prior[p.country_code] = v
             total_prior = sum(prior.values())
             for cc, v in prior.items():
-                focus[cc] += v / total_prior
+                focus[cc] += weight * v / total_prior
         units = {(p.country_code, p.admin1) for p, _ in c.hits if p.feature == "admin1" or c.admin_cue}
         for unit in units:
-            admin_focus[unit] += 1.0 / len(units)
+            admin_focus[unit] += weight / len(units)
     demonyms: Counter = Counter()
-    for w in _DEMONYM_SHAPE.findall(ctx.text):  # "Syrian forces", "Iraqis": evidence of the country
-        cc = demonym_country(w)
-        if cc:
-            demonyms[cc] += 0.5
+    forms = _demonym_forms()[0]
+    for t in ctx.toks:  # "Syrian forces", "Iraqis": evidence of the country
+        if t.cap and t.text.lower() in forms and _DEMONYM_SHAPE.fullmatch(t.text):
+            cc = demonym_country(t.text)
+            if cc:
+                demonyms[cc] += 0.5
     for cc, v in demonyms.items():
         focus[cc] += min(v, 3.0)
     top = focus.most_common(2)
@@ -897,7 +1192,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 else:
                     s += _W.get(p.feature, 0.0)
                 if near:
-                    d = min(_km(p, q) for q in near)
+                    d = _nearest_km(p, near)
                     s += _W["near60"] if d < 60 else _W["near150"] if d < 150 else _W["near400"] if d < 400 else 0.0
                 if c.fuzzy:
                     s += (c.extra["score"].get(p.geonameid, 0) - 80) / 20

@@ -8,3 +8,8 @@ from __future__ import annotations
 import typer
 
 app = typer.Typer(help="Measure Kharita on public benchmark data.", no_args_is_help=True)
+
+from . import case2021  # noqa: E402,F401  (registers `kharita eval case2021`)
+from . import geoparse  # noqa: E402,F401  (registers `kharita eval geoparse`)
+from . import fakes  # noqa: E402,F401  (registers `kharita eval fakes`)
+from . import dedup  # noqa: E402,F401  (registers `kharita eval merge`)
