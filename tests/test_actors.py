@@ -49,3 +49,23 @@ def test_names_inter_codes_and_sides_depend_on_the_event_country():
     assert actors.side(russia, "UA") == "external"
     civilians = actors.Actor("Civilians ({country})", 7, "civilian")
     assert actors.resolve_name(civilians, "SY") == "Civilians (Syria)"
+
+
+def test_a_generic_word_after_a_named_group_belongs_to_it():
+    assert named("ISIL terrorists attacked the base.") == [("ISIL terrorists", "Islamic State (Syria)")]
+    assert named("Unknown gunmen attacked the base.") == [("Unknown gunmen", "Unidentified Armed Group ({country})")]
+
+
+def test_armed_forces_of_a_country():
+    assert named("The Syrian Armed Forces and Russian aerospace forces were seen.") == [
+        ("Syrian Armed Forces", "Military Forces of Syria (2000-)"),
+        ("Russian aerospace forces", "Military Forces of Russia"),
+    ]
+
+
+def test_focus_country_weighs_towns_over_country_names():
+    doc = Doc(Report.create("US strikes in Idlib."))
+    us = Place(6252001, "United States", 39.8, -98.5, "US", "country")
+    doc.places = [PlaceMention(0, 2, "US", place=us), PlaceMention(0, 2, "US", place=us),
+                  PlaceMention(13, 18, "Idlib", place=IDLIB)]
+    assert actors.focus_country(doc) == "SY"

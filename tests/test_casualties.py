@@ -42,3 +42,26 @@ def test_parse_number():
     assert casualties.parse_number("dozens") == (12, True)
     assert casualties.parse_number("1,200") == (1200, False)
     assert casualties.parse_number("umpteen") is None
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    # A year before the figure is no figure; the count after it is.
+    ("Published March 3 2019 Twenty-two villagers were killed in the raid.", [("fatalities", 22, "villagers")]),
+    # The count of everyone covers the groups it includes.
+    ("Forty people, including 11 children, were killed on Sunday.", [("fatalities", 40, "people")]),
+    ("Death toll in Monday's bombing of the market rises to 31.", [("fatalities", 31, None)]),
+    # "killed 5" is not the toll in "2 killed, 5 injured".
+    ("Two killed, 5 injured in rocket attack on the town", [("fatalities", 2, None), ("injuries", 5, None)]),
+])
+def test_figures_in_headline_and_lead_wording(sentence, expected):
+    assert [f[:3] for f in figures(sentence)] == expected
+
+
+def test_a_tally_of_the_past_months_is_not_a_toll():
+    assert figures("More than 3,000 people have been killed during the past month, the monitor said.") == []
+
+
+def test_eliminated_counts_the_dead_only_with_the_people_it_counts():
+    assert [f[:3] for f in figures("Troops eliminated 70 terrorists in the desert.")] == [
+        ("fatalities", 70, "terrorists")]
+    assert figures("The army destroyed 5 tanks and two depots.") == []

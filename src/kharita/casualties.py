@@ -26,25 +26,35 @@ def _patterns() -> dict[str, re.Pattern]:
     words = _alternation(list(q["numbers"]) + list(q["vague"]))
     victims = _alternation(q["victims"])
 
-    def figure(n: str = "") -> str:
+    def figure(n: str = "", victim_required: bool = False) -> str:
         """A hedged number and its victim group: "at least 25 pro-government fighters"."""
         return (rf"(?P<hedge{n}>(?:{_alternation(q['hedges'])})\s+)?"
                 rf"(?P<num{n}>\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{words})(?:[ -](?:{words}))?)"
-                rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?P<victim{n}>{victims}))?")
+                rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?:\([^()]{{1,30}}\)\s+)?(?P<victim{n}>{victims})){'' if victim_required else '?'}")
 
-    aux = r"(?:\s+(?:were|was|have|has|had|been|are|is|reportedly|also|later|all|being|now))*"
-    killed = r"(?:killed|dead|died|slain|executed|perished|murdered|lost their lives)"
+    aux = r"(?:\s+(?:were|was|have|has|had|been|are|is|reportedly|also|later|all|being|now|confirmed|feared))*"
+    killed = r"(?:killed|dead|died|slain|executed|perished|murdered|lost their lives|massacred|beheaded)"
     hurt = r"(?:wounded|injured|hurt|maimed)"
     both = rf"{figure()},?\s+and\s+{figure('2')}"  # "25 fighters and 16 rebels had been killed"
-    kill = r"(?:killed|killing|kills|kill|claimed the lives of)"
+    kill = (r"(?:killed|killing|kills|kill|claimed the lives of|claims the lives of|executed|executing|executes|execute|"
+            r"massacred|beheaded|shot dead|gunned down)")
+    # "eliminated 70 terrorists": a count of the dead only with the people it counts.
+    eliminate = r"(?:eliminated|eliminating|eliminates|destroyed|neutrali[sz]ed|liquidated)"
     wound = r"(?:wounded|wounding|injured|injuring|wounds|injures)"
+    # "killed 43" is not a toll in "4 killed, 43 injured"; "left 12 dead" is one.
+    not_hurt = rf"(?!,?\s+(?:others?\s+)?(?:were\s+|are\s+)?{hurt})"
+    # "76 people, including 28 children, were killed": the count of everyone.
+    including = r",?\s+(?:including|among them|among whom|mostly|mainly|many of them|most of them)(?:\s+[\w'-]+,?){1,7}?"
     return {
         "fatalities_pair": re.compile(rf"\b{both}{aux}\s+{killed}\b"),
         "fatalities_object_pair": re.compile(rf"\b{kill}\s+{both}\b"),  # "killing two nurses and three patients"
         "injuries_object_pair": re.compile(rf"\b{wound}\s+{both}\b"),
-        "fatalities_object": re.compile(rf"\b{kill}\s+{figure()}\b"),
+        "fatalities_including": re.compile(rf"\b{figure()}{including}{aux}\s+{killed}\b"),
+        "fatalities_object": re.compile(rf"\b{kill}\s+{figure()}\b{not_hurt}"),
+        "fatalities_eliminated": re.compile(rf"\b{eliminate}\s+(?:some\s+|about\s+)?{figure(victim_required=True)}\b"),
         "fatalities_subject": re.compile(rf"\b{figure()}{aux}\s+{killed}\b"),
-        "fatalities_toll": re.compile(rf"\bdeath toll\s+(?:\w+\s+){{0,3}}?(?:to|of|at|reached|is|was)\s+{figure()}\b"),
+        "fatalities_toll": re.compile(rf"\b(?:death|casualty|civilian) toll\s+(?:[\w'-]+\s+){{0,8}}?"
+                                      rf"(?:to|of|at|reached|reaches|hit|hits|is|was|stood at|stands at)\s+{figure()}\b"),
         "fatalities_bodies": re.compile(rf"\b(?P<hedge>(?:{_alternation(q['hedges'])})\s+)?"
                                         rf"(?P<num>\d+|{words})\s+(?P<victim>bodies)\b"),
         "injuries_pair": re.compile(rf"\b{both}{aux}\s+{hurt}\b"),
@@ -78,17 +88,31 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
     return None
 
 
+# Every casualty pattern holds one of these stems: a sentence without any has no figure.
+_STEMS = re.compile(r"kill|dead|died|slain|execut|perish|murder|lives|massacr|behead|wound|injur|hurt|maim|toll|bodies|"
+                    r"eliminat|destroy|neutrali|liquidat|gunned|shot")
+
+
 def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyMention]:
     """Casualty figures in one sentence (`folded` is the folded document text)."""
     found: list[CasualtyMention] = []
     taken: list[tuple[int, int]] = []
     segment = folded[sentence.start:sentence.end]
+    if not _STEMS.search(segment):
+        return found
     for name, pattern in _patterns().items():
         kind = name.split("_")[0]
-        for m in pattern.finditer(segment):
+        position = 0
+        while (m := pattern.search(segment, position)) is not None:
+            position = m.end()
             for n in ("", "2") if "pair" in name else ("",):
                 mention = _mention(doc, sentence, m, n, kind)
-                if mention is None or any(mention.start < e and s < mention.end for s, e in taken):
+                if mention is None:
+                    # Not a figure ("2016 Ninety-two civilians were killed": a year): look
+                    # again right after the number.
+                    position = min(position, m.end(f"num{n}"))
+                    break
+                if any(mention.start < e and s < mention.end for s, e in taken):
                     continue
                 taken.append((mention.start, mention.end))
                 found.append(mention)

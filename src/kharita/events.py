@@ -6,12 +6,22 @@ sentence that only adds detail ("A first responder said four patients were kille
 or names no place of its own ("multiple raids killed three doctors") enriches the
 event of the sentences just before it. Drafts about the same happening (same
 sub-event type, place and date) are merged before they become `Event`s.
+
+Within a sentence, a trigger's type may come from its context: a territorial verb by
+the agent's side, an attack by what it hits (a checkpoint: a fight; a village: an attack
+on civilians), a crowd's event by what the crowd did or met (the ACLED Codebook's order:
+its own violence, excessive force, intervention, a peaceful protest), and a verb by its
+object a few words away ("two caches of rifles were discovered"). A headline or lead
+that places its event only in a country, or nowhere, takes the place the next sentence
+gives; photo captions and tag lists do not lead a report; a clause of "as" or "amid" is
+the setting, not the event.
 """
 from __future__ import annotations
 
 import hashlib
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -28,10 +38,10 @@ from .doc import (
     TriggerMention,
     WeaponMention,
 )
-from .lexicon import PhraseMatcher, load_data
+from .lexicon import PhraseMatcher, expand, fold, load_data
 from .merge import acled_figure
 from .models import Claim, Event, Span
-from .text import is_heading
+from .text import is_boilerplate, is_caption, is_heading
 
 # How many sentences back a detail-only sentence may attach to an event.
 CONTEXT_WINDOW = 2
@@ -46,6 +56,7 @@ class TriggerSpec:
     cls: str | None = None
     fallback: str | None = None
     air_only: bool = False
+    accident: bool = False  # the fallback holds only if no accident is told ("a gas leak")
 
 
 @cache
@@ -67,15 +78,54 @@ def _separate() -> frozenset[str]:
 def trigger_matcher() -> PhraseMatcher[TriggerSpec]:
     entries = []
     for group in load_data("triggers.yaml")["triggers"]:
-        spec = TriggerSpec(group.get("sub_event_type"), group.get("class"), group.get("fallback"),
-                           group.get("air_only", False))
+        spec = TriggerSpec(group.get("sub_event_type"), group.get("class") or ("defer" if group.get("defer") else None),
+                           group.get("fallback"), group.get("air_only", False), group.get("accident", False))
         entries.extend((phrase, spec) for phrase in group["phrases"])
     return PhraseMatcher(entries)
+
+
+@dataclass(frozen=True, slots=True)
+class VerbObjectRule:
+    sub_event_type: str | None
+    reach: int
+    cls: str | None = None  # "territory": the type follows the agent's side
+
+
+@cache
+def _verb_object() -> tuple[tuple[VerbObjectRule, ...], PhraseMatcher[frozenset], PhraseMatcher[frozenset]]:
+    """The verb-object rules of triggers.yaml, and one matcher for their verbs and one for
+    their objects; a phrase may serve several rules."""
+    rules = tuple(VerbObjectRule(r.get("sub_event_type"), r.get("reach", 60), r.get("class"))
+                  for r in load_data("triggers.yaml")["verb_object"])
+    verbs: dict[str, set[int]] = {}
+    objects: dict[str, set[int]] = {}
+    for index, rule in enumerate(load_data("triggers.yaml")["verb_object"]):
+        for pattern in rule["verbs"]:
+            for phrase in expand(pattern):
+                verbs.setdefault(fold(phrase), set()).add(index)
+        for pattern in rule["objects"]:
+            for phrase in expand(pattern):
+                objects.setdefault(fold(phrase), set()).add(index)
+    return (rules, PhraseMatcher((k, frozenset(v)) for k, v in verbs.items()),
+            PhraseMatcher((k, frozenset(v)) for k, v in objects.items()))
 
 
 @cache
 def _modal_matcher() -> PhraseMatcher[bool]:
     return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["modal_cues"])
+
+
+@cache
+def _accident_matcher() -> PhraseMatcher[bool]:
+    return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["accident_cues"])
+
+
+ACCIDENT_REACH = 150  # characters either side of a blast where its cause may be told
+
+
+def _accident(folded: str, at: int) -> bool:
+    start, end = max(0, at - ACCIDENT_REACH), at + ACCIDENT_REACH
+    return bool(_accident_matcher().find(folded[start:end], folded[start:end]))
 
 
 @cache
@@ -124,39 +174,77 @@ class Draft:
     weapons: list[WeaponMention] = field(default_factory=list)
     casualties: list[CasualtyMention] = field(default_factory=list)
     extra_places: list[PlaceMention] = field(default_factory=list)  # region cues that locate the place
+    caption: bool = False  # told only by a photo caption
+    dateline: bool = False  # its date is only the report's dateline
 
     def absorb(self, other: "Draft") -> None:
         for name in ("sentences", "triggers", "agents", "targets", "weapons", "casualties", "extra_places"):
             mine = getattr(self, name)
             mine.extend(x for x in getattr(other, name) if x not in mine)
-        self.date = self.date or other.date
+        if self.date is None:
+            self.date, self.dateline = other.date, other.dateline
+        self.caption = self.caption and other.caption
 
 
 class _Sentence:
     """The annotations of one sentence, gathered once."""
 
-    def __init__(self, doc: Doc, sentence: Sentence, folded: str) -> None:
+    def __init__(self, doc: Doc, sentence: Sentence, folded: str, found: dict[str, list] | None = None) -> None:
         self.sentence = sentence
-        inside = lambda items: [m for m in items if m.start >= sentence.start and m.end <= sentence.end]  # noqa: E731
-        self.places = [p for p in inside(doc.places) if p.role in ("location", "region")]
-        self.actors = inside(doc.actors)
-        self.dates = inside(doc.dates)
-        self.weapons = inside(doc.weapons)
-        self.casualties = inside(doc.casualties)
-        self.sources = inside(doc.sources)
-        modal = [m for m in _modal_matcher().find(doc.text[sentence.start:sentence.end],
-                                                  folded[sentence.start:sentence.end])]
-        self.triggers = [t for t in inside(doc.triggers) if not _is_modal(t, modal, sentence, doc.text)]
-        segment = folded[sentence.start:sentence.end]
-        self.air_cue = bool(_air_matcher().find(segment, segment)) or any(a.actor.kind == "air" for a in self.actors) \
+        self.text, self.folded = doc.text, folded
+        if found is None:  # one sentence on its own: gather its mentions here
+            found = _by_sentence([sentence], _document_lists(doc, folded))
+            found = {name: lists[0] for name, lists in found.items()}
+        self.verbs = found["verbs"]
+        self.objects = found["objects"] if self.verbs else []
+        self.places = [p for p in found["places"] if p.role in ("location", "region")]
+        self.actors = found["actors"]
+        self.dates = found["dates"]
+        self.weapons = found["weapons"]
+        self.casualties = found["casualties"]
+        self.sources = found["sources"]
+        self.datelines = found["datelines"]
+        self.modal = found["modal"]
+        self.all_triggers = found["triggers"]
+        self.triggers = [t for t in self.all_triggers if not _is_modal(t, self.modal, doc.text)]
+        self.air_cue = bool(found["air"]) or any(a.actor.kind == "air" for a in self.actors) \
             or any(w.category == "air" for w in self.weapons)
 
 
-def _is_modal(trigger: TriggerMention, modal, sentence: Sentence, text: str) -> bool:
+_MENTIONS = ("places", "actors", "dates", "weapons", "casualties", "sources", "triggers")
+
+
+def _document_lists(doc: Doc, folded: str) -> dict[str, list]:
+    """The document's mentions, and its matches of the events stage's own cue lists, each
+    matched once over the whole text."""
+    lists = {name: getattr(doc, name) for name in _MENTIONS}
+    _, verb_matcher, object_matcher = _verb_object()
+    verbs = verb_matcher.find(doc.text, folded)
+    lists.update(verbs=verbs, objects=object_matcher.find(doc.text, folded) if verbs else [],
+                 datelines=_datelines(doc), modal=_modal_matcher().find(doc.text, folded),
+                 air=_air_matcher().find(doc.text, folded))
+    return lists
+
+
+def _by_sentence(sentences: list[Sentence], lists: dict[str, list]) -> dict[str, list[list]]:
+    """Each kind's mentions, sentence by sentence, in one pass per kind (a mention belongs
+    to the sentence that holds it whole)."""
+    starts = [s.start for s in sentences]
+    out: dict[str, list[list]] = {}
+    for name, items in lists.items():
+        buckets: list[list] = [[] for _ in sentences]
+        for m in items:
+            i = bisect_right(starts, m.start) - 1
+            if i >= 0 and m.end <= sentences[i].end:
+                buckets[i].append(m)
+        out[name] = buckets
+    return out
+
+
+def _is_modal(trigger: TriggerMention, modal, text: str) -> bool:
     for cue in modal:
-        cue_end = sentence.start + cue.end
-        if cue_end <= trigger.start and trigger.start - cue_end <= MODAL_REACH:
-            between = text[cue_end:trigger.start]
+        if cue.end <= trigger.start and trigger.start - cue.end <= MODAL_REACH:
+            between = text[cue.end:trigger.start]
             if not any(p in between for p in ",;:.\u2014"):
                 return True
     return False
@@ -165,11 +253,13 @@ def _is_modal(trigger: TriggerMention, modal, sentence: Sentence, text: str) -> 
 def find_triggers(doc: Doc, folded: str) -> None:
     for m in trigger_matcher().find(doc.text, folded):
         spec: TriggerSpec = m.value
+        if spec.cls == "none":
+            continue  # "riot police", "fighting the pandemic": no event here
         doc.triggers.append(TriggerMention(
             m.start, m.end, doc.text[m.start:m.end],
             event_type=taxonomy()[spec.sub_event_type]["event_type"] if spec.sub_event_type else "",
             sub_event_type=spec.sub_event_type or "", cue=("remote_air" if spec.air_only else spec.cls) or "",
-            fallback=spec.fallback or "",
+            fallback=(spec.fallback or "") if not (spec.accident and _accident(folded, m.start)) else "",
         ))
 
 
@@ -200,7 +290,11 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
     ("fell to X", "bombing of Y as X try..."); else, when the subject is a pronoun
     ("they completed the recapture"), the previous event's agent.
     """
-    armed = [a for a in s.actors if _is_armed(a)]
+    # An actor counted among the dead is a victim ("50 ISIS terrorists killed in ..."), not
+    # the agent; in a fight, though, the dead are its parties when no one else is named.
+    armed = [a for a in s.actors if _is_armed(a) and not _among_dead(a, s)]
+    if not armed and trigger.sub_event_type == "Armed clash":
+        armed = [a for a in s.actors if _is_armed(a)]
     if trigger.text.lower() in _TERRITORY_BY_AGENT_AFTER:
         return [a for a in armed if a.start >= trigger.end][:1]
     clause_start = max((s.sentence.start + m.end() for m in
@@ -214,12 +308,32 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
         head = min(group, key=lambda a: actor_rules.inter_code(a.actor, country))
         allies = [a for a in group if a is not head and a.actor.name != head.actor.name]
         return [head, *allies]
-    after = [a for a in armed if a.start >= trigger.end and a.actor.kind != "weak"]
+    after = [a for a in armed if a.start >= trigger.end and a.actor.kind != "weak"
+             and not _SAID_AFTER.match(s.text, a.end)]  # "..., rebels said": a source
     if after and trigger.cue != "territory":  # "entered X after eliminating Y": Y is no agent
         return after[:1]
     if context and context.agents and _PRONOUN_SUBJECT.search(text, s.sentence.start, trigger.start):
         return context.agents[:1]
     return []
+
+
+_SAID_AFTER = re.compile(r"\s+(?:said|say|says|reported|report|claimed|claim|told|stated|announced)\b")
+
+
+_PASSIVE_AFTER = re.compile(r"\s+(?:in|by|during|as|after|when|at|near|while|amid|following|on)\b", re.I)
+_HURT_WORDS = frozenset({"killed", "wounded", "injured", "executed", "beheaded", "massacred"})
+PASSIVE_REACH = 60  # characters before a passive "killed in" where its victims are named
+
+
+def _among_dead(mention: ActorMention, s: _Sentence) -> bool:
+    """Whether an actor is named as the victims of a figure ("50 ISIS terrorists
+    killed"), not in a toll's wording ("the death toll in Syrian bombing rose to 76"), or
+    as the subject of a passive "killed in/by" ("Nusra leader killed in army offensive")."""
+    if any(c.start <= mention.start < c.end and "toll" not in c.text.lower() for c in s.casualties):
+        return True
+    return any(t.text.lower() in _HURT_WORDS and 0 <= t.start - mention.end <= PASSIVE_REACH
+               and _PASSIVE_AFTER.match(s.text, t.end) and not _CLAUSE_BREAK.search(s.text, mention.end, t.start)
+               for t in s.all_triggers)
 
 
 # A bare country name or demonym is the agent only as a subject or coordinated with
@@ -233,6 +347,8 @@ _CLAUSE_END = re.compile(r"[;:\u2014]|,\s+(?:while|whereas|but|and|according|as|
 
 
 def _weak_subject(mention: ActorMention, trigger: TriggerMention, text: str) -> bool:
+    if 0 <= trigger.start - mention.end <= 1:
+        return True  # "Israeli attacks", "Russian bombing": the demonym qualifies the act
     return trigger.start - mention.end <= 60 and _WEAK_SUBJECT_NEXT.match(text, mention.end) is not None
 
 
@@ -245,7 +361,8 @@ def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention],
     agent_sides = {actor_rules.side(a.actor, country) for a in agents}
     return [a for a in s.actors if trigger.end <= a.start < limit and a.actor.kind != "weak" and a not in agents
             and actor_rules.side(a.actor, country) not in agent_sides
-            and not any(src.start <= a.start < src.end for src in s.sources)][:1]  # "medics said": a source
+            and not any(src.start <= a.start < src.end for src in s.sources)
+            and not _SAID_AFTER.match(s.text, a.end)][:1]  # "medics said": a source
 
 
 _CROWD_EVENTS = ("Protests", "Riots")
@@ -264,6 +381,115 @@ def _crowd_roles(s: _Sentence, trigger: TriggerMention, sub_type: str) -> tuple[
     if sub_type == "Excessive force against protesters":
         return forces, crowd
     return crowd, forces if sub_type != "Peaceful protest" else []
+
+
+_PROTEST_TYPES = ("Peaceful protest", "Protest with intervention", "Excessive force against protesters",
+                  "Violent demonstration")
+# How a crowd's event reads when several things are told of it (ACLED Codebook): the
+# crowd's own violence first, then force against it, then intervention, then the protest.
+_CROWD_ORDER = {"Violent demonstration": 0, "Mob violence": 0, "Excessive force against protesters": 1,
+                "Protest with intervention": 2, "Peaceful protest": 3}
+_CROWD_VICTIMS = frozenset({"protesters", "protestors", "demonstrators", "protester", "demonstrator", "marchers"})
+
+
+def _crowd_types(typed: list[tuple], loose: list[tuple], s: _Sentence, text: str) -> list[tuple]:
+    """In a sentence about a crowd (a protest word, even a hypothetical one, protesters,
+    rioters, a mob), read the other triggers as what happened at it, as the ACLED
+    Codebook does: clashes, looting and attacks by the crowd make a Violent demonstration
+    (Mob violence when the crowd is a mob); arrests make a Protest with intervention;
+    attacks and harm by state forces, or deaths and injuries when state forces
+    intervene, make Excessive force. A clash among civilians with no armed group is Mob
+    violence. `loose` are attack and harm triggers that typed to nothing on their own.
+    What the crowd protests against ("rallied to decry the arrests") is no part of it."""
+    protest = any(t.sub_event_type in _PROTEST_TYPES for t in s.all_triggers)
+    mob = any(t[0] == "Mob violence" for t in typed) or any(a.actor.inter == 5 and a.actor.kind == "mob"
+                                                             for a in s.actors)
+    crowd = protest or mob or any(a.actor.inter in (5, 6) for a in s.actors)
+    armed = any(a.actor.inter in (2, 3, 4) and a.actor.kind != "weak" for a in s.actors)
+    if not crowd:
+        if not armed:
+            # "villagers clashed using bamboo sticks": no armed group, a communal brawl.
+            return [("Mob violence" if t[0] == "Armed clash" and _civilians_before(t[1], s) else t[0], *t[1:])
+                    for t in typed]
+        return typed
+    topic = _topic_span(s, text) if protest else None
+    about = (lambda m: topic is not None and topic[0] <= m.start < topic[1])
+    violent = "Mob violence" if mob and not protest else "Violent demonstration"
+    out = []
+    for sub_type, trigger, agents, targets in typed:
+        if about(trigger) and sub_type not in _PROTEST_TYPES:
+            continue
+        if sub_type in ("Armed clash", "Looting/property destruction") and not armed:
+            sub_type = violent
+        elif sub_type == "Arrests":
+            sub_type = "Protest with intervention"
+        elif sub_type == "Attack" and not armed:
+            sub_type = _harm_type(agents, mob, violent, typed=True)
+        out.append((sub_type, trigger, agents, targets))
+    for trigger, agents, targets in loose:
+        if about(trigger):
+            continue
+        if trigger.cue == "crowd_violence":
+            harm = violent
+        elif trigger.cue == "attack" and not agents and any(
+                t.sub_event_type in _PROTEST_TYPES and 0 <= t.start - trigger.end <= 40 for t in s.all_triggers):
+            harm = "Mob violence"  # "a group of men attacked a peaceful rally"
+        else:
+            harm = _harm_type(agents, mob, violent)
+        if harm:
+            out.append((harm, trigger, agents, targets))
+    state = any(a.actor.inter in (1, 8) and a.actor.kind != "weak" for a in s.actors)
+    if protest and state and out and any(not about(c) and c.value > 0 and (c.kind == "fatalities" or c.value >= 5)
+                                         for c in s.casualties):
+        first = out[0]  # people killed or hurt where state forces broke up a protest
+        out.append(("Excessive force against protesters", first[1], first[2], first[3]))
+    if not out:
+        return typed
+    # One crowd, one event: the strongest reading of what it did or met.
+    crowd_events = [t for t in out if t[0] in _CROWD_ORDER]
+    if len(crowd_events) > 1:
+        top = min(crowd_events, key=lambda t: _CROWD_ORDER[t[0]])[0]
+        out = [(top, *t[1:]) if t[0] in _CROWD_ORDER else t for t in out]
+    return out
+
+
+def _harm_type(agents: list, mob: bool, violent: str, typed: bool = False) -> str | None:
+    """An attack or harm at a crowd: by state forces, excessive force; by the crowd
+    itself (or, for an attack already typed, by no one named), its violence."""
+    head = agents[0].actor if agents else None
+    if head is not None and head.inter in (1, 8) and not mob:
+        return "Excessive force against protesters"
+    if head is not None and head.inter in (5, 6):
+        return violent
+    if head is None and typed:
+        return violent
+    return None
+
+
+def _civilians_before(trigger: TriggerMention, s: _Sentence) -> bool:
+    """Whether civilians are the subject of a trigger ("villagers clashed")."""
+    return any(a.actor.inter == 7 and 0 <= trigger.start - a.end <= 30 for a in s.actors)
+
+
+# What a protest is against: "rallied to decry the arrests", "marched against the killing of".
+_TOPIC = re.compile(r"\b(?:against|over|to (?:decry|denounce|condemn|protest|mourn|commemorate|demand|oppose)|"
+                    r"in protest (?:at|of|against)|protesting|denouncing|condemning|decrying|mourning|demanding|"
+                    r"calling for|undeterred by|in memory of|in response to)\b", re.I)
+_TOPIC_END = re.compile(r"[;:\u2014]|,\s+(?:as|when|while|after|but|before|and)\b|\s(?:as|when|while|but|until|with|have|"
+                        r"has|had|was|were|is|are|turned|erupted|descended|spread|continued|resumed|escalated)\s", re.I)
+TOPIC_REACH = 60  # characters: what a protest is about is said in a few words
+
+
+def _topic_span(s: _Sentence, text: str) -> tuple[int, int] | None:
+    first = min((t.start for t in s.all_triggers if t.sub_event_type in _PROTEST_TYPES), default=None)
+    if first is None:
+        return None
+    m = _TOPIC.search(text, first, s.sentence.end)
+    if m is None:
+        return None
+    limit = min(s.sentence.end, m.end() + TOPIC_REACH)
+    end = _TOPIC_END.search(text, m.end(), limit)
+    return m.start(), end.start() if end else limit
 
 
 def _can_strike_from_the_air(agent: ActorMention) -> bool:
@@ -302,13 +528,128 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
     if trigger.cue == "attack":
         if weapon_types:
             return min(weapon_types, key=lambda t: _precedence().get(t, 99))
+        if s.air_cue:
+            return "Air/drone strike"  # "the fighter jet targeted positions"
         if targets and targets[0].actor.inter == 7:
             return "Attack"
         if agents and targets and _is_armed(targets[0]):
             return "Armed clash"
-        if agents and any(_is_civilian_victim(c) for c in s.casualties):
+        hit = _target_kind(trigger, s)
+        if hit == "military":
+            return "Armed clash"  # "attacked a military post": a fight with armed forces
+        if hit == "civilian" and (agents or s.casualties):
+            return "Attack"  # "gunmen attacked two villages"
+        victims = _victim_kind(s, strict=True)
+        if agents and victims == "civilian":
             return "Attack"
+        if agents and victims == "armed":
+            return "Armed clash"
+        return trigger.fallback or None
     return None
+
+
+@cache
+def _target_matcher() -> PhraseMatcher[str]:
+    data = load_data("triggers.yaml")
+    return PhraseMatcher([(p, "military") for p in data["military_targets"]]
+                         + [(p, "civilian") for p in data["civilian_targets"]])
+
+
+TARGET_REACH = 50  # characters after an attack word where its object is named
+
+
+def _target_kind(trigger: TriggerMention, s: _Sentence) -> str | None:
+    """What an attack hits, from the noun right after it: "military" or "civilian"."""
+    end = _CLAUSE_END.search(s.text, trigger.end, s.sentence.end)
+    limit = min(end.start() if end else s.sentence.end, trigger.end + TARGET_REACH)
+    found = _target_matcher().find(s.text[trigger.end:limit], s.folded[trigger.end:limit])
+    return found[0].value if found else None
+
+
+def _victim_kind(s: _Sentence, strict: bool = False) -> str | None:
+    """Who the sentence's dead are: "civilian" (civilians, children; also people unless
+    `strict`) or "armed" (soldiers, fighters); None without a figure."""
+    kinds = []
+    for c in s.casualties:
+        if c.kind != "fatalities":
+            continue
+        civilian = _victim_classes().get(c.victims or "", {}).get("civilian")
+        if civilian is None and strict:
+            continue
+        kinds.append("armed" if civilian is False else "civilian")
+    return kinds[0] if kinds else None
+
+
+_TERRITORIAL = ("Government regains territory", "Non-state actor overtakes territory")
+
+
+def _without_a_fight(typed: list[tuple]) -> list[tuple]:
+    """A place taken after its holders withdrew, or without resistance, and with no fight
+    told: a Non-violent transfer of territory (ACLED Codebook)."""
+    kinds = {t[0] for t in typed}
+    if "Non-violent transfer of territory" in kinds and kinds & set(_TERRITORIAL) and "Armed clash" not in kinds:
+        return [("Non-violent transfer of territory", *t[1:]) if t[0] in _TERRITORIAL else t for t in typed]
+    return typed
+
+
+def _verb_object_reading(s: _Sentence, context: Draft | None, country: str | None, text: str) -> list[tuple]:
+    """Events told by a verb and its object a few words apart (triggers.yaml
+    `verb_object`): (type, trigger, agents, targets, object spans)."""
+    if not s.verbs or not s.objects:
+        return []
+    rules = _verb_object()[0]
+    found = []
+    for verb in s.verbs:
+        for index in sorted(verb.value):
+            rule = rules[index]
+            objects = [o for o in s.objects if index in o.value and not (o.start < verb.end and verb.start < o.end)
+                       and _near_in_clause(verb, o, rule.reach, text)]
+            if not objects:
+                continue
+            trigger = TriggerMention(verb.start, verb.end, text[verb.start:verb.end],
+                                     event_type=taxonomy()[rule.sub_event_type]["event_type"] if rule.sub_event_type else "",
+                                     sub_event_type=rule.sub_event_type or "", cue=rule.cls or "")
+            if _is_modal(trigger, s.modal, text):
+                continue
+            agents = _agent(s, trigger, context, country, text)
+            targets = _targets(s, trigger, agents, country, text)
+            sub_type = rule.sub_event_type or _resolve_type(trigger, s, agents, targets, country)
+            if sub_type:
+                found.append((sub_type, trigger, agents, targets, [(o.start, o.end) for o in objects]))
+                break
+    return found
+
+
+def _near_in_clause(a, b, reach: int, text: str) -> bool:
+    first, second = (a, b) if a.start < b.start else (b, a)
+    gap = second.start - first.end
+    return 0 <= gap <= reach and not any(c in text[first.end:second.start] for c in ";:\u2014")
+
+
+_KILL_WORDS = frozenset({"killed", "killing", "kills", "kill", "destroyed", "destroy", "destroys", "destroying"})
+
+
+def _killing_type(loose: list[tuple], s: _Sentence) -> list[tuple]:
+    """A sentence whose only event word is "killed", with an armed agent before it:
+    "Bandits have killed seven people" (Attack), "Security forces have killed 219
+    suspected rebels" (Armed clash)."""
+    for trigger, agents, targets in loose:
+        if trigger.text.lower() not in _KILL_WORDS or not agents or agents[0].start > trigger.start:
+            continue
+        if agents[0].actor.kind == "weak":
+            continue
+        if agents[0].actor.kind == "air":
+            return [("Air/drone strike", trigger, agents, targets)]  # "the air force destroyed a command centre"
+        if trigger.text.lower().startswith("destroy"):
+            continue
+        if targets and _is_armed(targets[0]):
+            return [("Armed clash", trigger, agents, targets)]
+        victims = _victim_kind(s)
+        if victims == "armed":
+            return [("Armed clash", trigger, agents, targets)]
+        if victims == "civilian" or (targets and targets[0].actor.inter == 7):
+            return [("Attack", trigger, agents, targets)]
+    return []
 
 
 # -- place --------------------------------------------------------------------------
@@ -328,8 +669,14 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     "Islamic State in the Greater Sahara") nor a foreign country ("the Britain-based monitor"),
     and not a place that only locates another ("X, north of Y") unless it is the only one."""
     candidates = [p for p in s.places
-                  if not any(a.start <= p.start and p.end <= a.end for a in s.actors)  # "IS in the Greater Sahara"
-                  and not (p.place is not None and p.place.feature == "country" and p.place.country_code != country)]
+                  if not any(a.start <= p.start and p.end <= a.end and _names_actor(a, text, s)
+                             for a in s.actors)  # "IS in the Greater Sahara", "Russia is bombing"
+                  and not (p.place is not None and p.place.feature == "country" and p.place.country_code != country)
+                  and not _is_dateline(p, s, text)
+                  and not any(t.start <= p.start < t.end for t in s.all_triggers)]  # "Car bomb": no place
+    # "Syrias Idlib" unknown, "Idlib" known inside it: the known one.
+    candidates = [p for p in candidates if p.place is not None or p.anchor is not None or not any(
+        q is not p and q.place is not None and p.start <= q.start and q.end <= p.end for q in candidates)]
     anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
     if len(anchors_only) < len(candidates):
         candidates = [p for p in candidates if p not in anchors_only]
@@ -340,9 +687,42 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
         distance = p.start - trigger.end if p.start >= trigger.end else 1.5 * (trigger.start - p.end) + 20
         feature = p.place.feature if p.place else None
         coarse = _COARSENESS.get(feature, 0) if p.role != "region" else _COARSENESS["admin1"]
+        if p.place is None and p.anchor is None and p.role != "region":
+            coarse += UNRESOLVED_COST  # a name the gazetteer does not know: a last resort
+        if country and p.place is not None and p.place.country_code != country:
+            coarse += FOREIGN_COST  # "the ministry in Moscow said" in a report on Syria
         return max(distance, 0) + coarse
 
     return min(candidates, key=cost)
+
+
+UNRESOLVED_COST = 120
+FOREIGN_COST = 600  # more than a bare mention of the country itself
+# A dateline ("BEIRUT (Reuters) -") says where the report was filed, not where it happened.
+
+
+def _is_dateline(place: PlaceMention, s: _Sentence, text: str) -> bool:
+    """A place name in capitals opening a sentence (after a date at most), or a place
+    followed by a news agency's name ("Moscow AFP", "GAZA (Reuters)"): a dateline."""
+    if len(place.text) >= 4 and place.text.isupper() and place.start - s.sentence.start <= 60:
+        return True
+    return _agency_after().match(text, place.end) is not None
+
+
+@cache
+def _agency_after() -> re.Pattern:
+    names = sorted(load_data("triggers.yaml")["news_agencies"], key=len, reverse=True)
+    return re.compile(r"\s*\(?(?:" + "|".join(re.escape(n) for n in names) + r")\)?(?:\s|$|[-\u2013\u2014:,])")
+
+
+def _names_actor(mention: ActorMention, text: str, s: _Sentence | None = None) -> bool:
+    """Whether an actor mention is an actor rather than a place: a bare country name
+    ("in northern Syria") is one only as a subject ("Syria is bombing") or right before
+    an event word ("Russia strikes")."""
+    if mention.actor.kind != "weak" or _WEAK_SUBJECT_NEXT.match(text, mention.end) is not None:
+        return True
+    return s is not None and any(0 <= t.start - mention.end <= 1 and t.cue not in ("harm", "crowd_violence")
+                                 for t in s.all_triggers)
 
 
 def _locates_another(place: PlaceMention, others: list[PlaceMention], text: str) -> bool:
@@ -377,20 +757,47 @@ def ascii_name(name: str) -> str:
 
 def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | None, text: str) -> list[Draft]:
     typed: list[tuple[str, TriggerMention, list, list]] = []
+    loose: list[tuple[TriggerMention, list, list]] = []
     for trigger in s.triggers:
         agents = _agent(s, trigger, context, country, text)
         targets = _targets(s, trigger, agents, country, text)
         sub_type = _resolve_type(trigger, s, agents, targets, country)
         if sub_type == "Air/drone strike" and agents and not _can_strike_from_the_air(agents[0]):
             agents, targets = [], []  # whoever flew it, it was not this group
-        if sub_type and taxonomy()[sub_type]["event_type"] in _CROWD_EVENTS:
-            agents, targets = _crowd_roles(s, trigger, sub_type)
         if sub_type:
             typed.append((sub_type, trigger, agents, targets))
+        elif trigger.cue in ("attack", "harm", "crowd_violence"):
+            loose.append((trigger, agents, targets))
+    if len({t[0] for t in typed}) > 1:
+        # "Air strikes targeted rebel positions": a bare attack word elaborates the
+        # event another trigger names; it does not outrank it.
+        named = [t for t in typed if t[1].cue not in ("attack", "defer")]
+        typed = named or typed
+    for reading in _verb_object_reading(s, context, country, text):
+        # "police seized 50 rifles", "an IED was found and defused": the verb and its
+        # object tell the event, and other readings of those words ("seized" a town,
+        # "IED") give way to a seizure; else a word that already tells another event
+        # ("moved into" a town) keeps it.
+        spans = [(reading[1].start, reading[1].end)] + reading[4]
+        overlapped = [t for t in typed if any(a < t[1].end and t[1].start < b for a, b in spans)]
+        if reading[0] != "Disrupted weapons use" and any(t[0] != reading[0] for t in overlapped):
+            continue
+        typed = [t for t in typed if t not in overlapped]
+        loose = [t for t in loose if not any(a < t[0].end and t[0].start < b for a, b in spans)]
+        typed.append(reading[:4])
+    if not typed and not loose:
+        return []
+    typed = _crowd_types(typed, loose, s, text) or _killing_type(loose, s)
     if not typed:
         return []
+    typed = _without_a_fight(typed)
+    typed = [(t, trigger, *_crowd_roles(s, trigger, t)) if taxonomy()[t]["event_type"] in _CROWD_EVENTS
+             else (t, trigger, agents, targets) for t, trigger, agents, targets in typed]
     rank = _precedence()
-    main = min((t for t in typed if t[0] not in _separate()), key=lambda t: rank.get(t[0], 99), default=None)
+    # "Airstrikes killed 85 civilians as fighting was underway": the clause of "as",
+    # "amid" or "while" is the setting, not the event, when the sentence tells one before it.
+    told = [t for t in typed if not _in_setting(t[1], typed[0][1], s, text)] or typed
+    main = min((t for t in told if t[0] not in _separate()), key=lambda t: rank.get(t[0], 99), default=None)
     chosen = [main] if main else []
     chosen += [t for t in typed if t[0] in _separate()][:1]
     if any(w.category == "chemical" for w in s.weapons) and not any(t[0] == "Chemical weapon" for t in chosen) and main:
@@ -404,19 +811,74 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
             sub_event_type=sub_type, sentences=[s.sentence],
             triggers=[t[1] for t in typed if t[0] == sub_type] or [trigger],
             place=_choose_place(s, trigger, country, text),
-            date=min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None),
+            date=(date := _event_date(s, trigger, text)), dateline=date is not None and date in s.datelines,
             agents=agents, targets=targets, weapons=weapons, casualties=list(s.casualties),
             extra_places=[p for p in s.places if p.role == "region"],
         ))
     return drafts
 
 
+_SETTING = re.compile(r"\b(?:as|amid|amidst|while|in the midst of)\s", re.I)
+
+
+def _in_setting(trigger: TriggerMention, first: TriggerMention, s: _Sentence, text: str) -> bool:
+    """Whether a trigger stands in a circumstantial clause ("as fighting raged") opened
+    after the sentence's first trigger."""
+    if trigger is first or trigger.start <= first.end:
+        return False
+    return _SETTING.search(text, first.end, trigger.start) is not None
+
+
+# "Mon Aug 15 2016 More than 30 rebels killed ...", "Date of publication 9 August 2016 ...":
+# the day a report was filed, written before its headline or lead.
+_DATELINE_LEAD = re.compile(r"^\W*(?:(?:published|posted(?: on)?|date of publication|last updated(?: at| on)?|updated"
+                            r"(?: on| at)?|first published(?: on)?)\s*:?\s*)?$", re.I)
+
+
+def _datelines(doc: Doc) -> list[DateMention]:
+    """The date mentions that open one of the first sentences: datelines."""
+    return [d for sentence in doc.sentences[:3] for d in doc.dates
+            if sentence.start <= d.start < sentence.end and d.start - sentence.start <= 40
+            and _DATELINE_LEAD.match(doc.text[sentence.start:d.start])]
+
+
+def _event_date(s: _Sentence, trigger: TriggerMention, text: str) -> DateMention | None:
+    """The date nearest the trigger."""
+    return min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None)
+
+
 def _same_happening(a: Draft, b: Draft) -> bool:
     """Same type at the same place, on the same date or with one of them undated (a
-    headline, "Multiple reports say X moved into Y") in the same report."""
-    if a.sub_event_type != b.sub_event_type or _place_key(a.place) != _place_key(b.place):
+    headline, "Multiple reports say X moved into Y") in the same report. A place given
+    only as the country is the same as a place in it ("a suicide bomber struck a wedding
+    in northeast Syria" after "blew himself up in the village of Tall Tawil")."""
+    if a.sub_event_type != b.sub_event_type:
         return False
-    return a.date is None or b.date is None or a.date.value == b.date.value
+    if _place_key(a.place) != _place_key(b.place) and not _nests(a.place, b.place):
+        return False
+    return _dates_agree(a, b)
+
+
+DATELINE_REACH_DAYS = 7  # a report filed on day D tells events of the days before it
+
+
+def _dates_agree(a: Draft, b: Draft) -> bool:
+    """Same date, or one of them unknown, or one the dateline (the day the report was
+    filed) and the other in the week before it."""
+    if a.date is None or b.date is None or a.date.value == b.date.value:
+        return True
+    if b.dateline:
+        a, b = b, a
+    return a.dateline and 0 <= (a.date.value - b.date.value).days <= DATELINE_REACH_DAYS
+
+
+def _nests(a: PlaceMention | None, b: PlaceMention | None) -> bool:
+    """One place is given only as a country and the other lies in it."""
+    if a is None or b is None or a.place is None or b.place is None:
+        return False
+    if a.place.feature == "country":
+        a, b = b, a
+    return b.place.feature == "country" and a.place.feature != "country" and a.place.country_code == b.place.country_code
 
 
 def _place_key(place: PlaceMention | None):
@@ -434,16 +896,37 @@ def _refers_back(s: _Sentence, event: Draft) -> bool:
 
 def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:
     """Event drafts of a document. An event whose place the text does not give is
-    dropped (ACLED codes none without a location) unless `keep_unlocated`."""
+    dropped (ACLED codes none without a location) unless `keep_unlocated`.
+
+    A headline or lead often places the event only in a country, or nowhere ("Suicide
+    bombing kills 16 in Syria"); the sentence right after it that tells the same kind
+    of event, or adds detail without an event of its own, says where ("A suicide bomb
+    blast killed 16 people in the city of Hasaka"): the event takes that place."""
     drafts: list[Draft] = []
     context: Draft | None = None
     context_index = -10
+    gathered = _by_sentence(doc.sentences, _document_lists(doc, folded))
     for index, sentence in enumerate(doc.sentences):
         if is_heading(doc.text, sentence) and index > 0:
             context = None
-        s = _Sentence(doc, sentence, folded)
+        if is_boilerplate(doc.text, sentence):
+            continue  # a page's tag list
+        s = _Sentence(doc, sentence, folded, {name: lists[index] for name, lists in gathered.items()})
+        if is_caption(doc.text, sentence):
+            # A photo caption neither adds to the event before it nor leads the ones after.
+            for draft in _drafts_for_sentence(s, None, country, doc.text):
+                draft.caption = True
+                drafts.append(draft)
+            continue
         near = context if context is not None and index - context_index <= CONTEXT_WINDOW else None
         new = _drafts_for_sentence(s, near, country, doc.text)
+        if near is not None and index - context_index == 1 and _coarse(near):
+            refined = _refine(near, s, new, doc.text)
+            if refined is not None:
+                new = [d for d in new if d is not refined]
+                context_index = index
+                if not new:
+                    continue
         located = [d for d in new if d.place is not None]
         unlocated = [d for d in new if d.place is None]
         # A following sentence that adds figures, weapons or speaks of the attack again
@@ -451,30 +934,210 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         attach = near is not None and (unlocated or (not new and (s.casualties or s.weapons or _refers_back(s, near))))
         if attach:
             # Detail about the event just told: figures, weapons, its victims.
-            near.sentences.append(sentence)
-            if near.date is None and s.dates:
-                near.date = s.dates[0]  # "Earlier this month, they completed the recapture"
-            near.casualties.extend(s.casualties)
-            near.weapons.extend(w for w in s.weapons if w not in near.weapons)
+            _add_detail(near, s)
             for d in unlocated:
                 near.triggers.extend(d.triggers)
                 if not near.targets:
                     near.targets = d.targets
-            if not near.targets and any(_is_civilian_victim(c) for c in s.casualties):
-                near.targets = [a for a in s.actors if a.actor.inter == 7][:1]  # "killed three doctors"
             context_index = index
-        for draft in located + (unlocated if keep_unlocated and not attach else []):
+        for draft in located + (unlocated if not attach else []):
             twin = next((d for d in drafts if _same_happening(d, draft)), None)
             if twin:
+                if _coarse(twin) and not _coarse(draft):
+                    twin.place = draft.place
                 twin.absorb(draft)
                 draft = twin
             else:
                 drafts.append(draft)
             context, context_index = draft, index
-    return drafts
+    drafts = _settle_captions(drafts)
+    for draft in drafts:
+        if not draft.agents and draft.sub_event_type == "Air/drone strike":
+            draft.agents = _air_force_named(doc, draft, folded)
+        if draft.place is not None and draft.place.place is None and draft.place.anchor is None \
+                and not any(r.place is not None for r in draft.extra_places):
+            draft.extra_places.extend(_region_told_before(doc, draft, country))
+    return drafts if keep_unlocated else [d for d in drafts if d.place is not None]
+
+
+REGION_WINDOW = 2  # sentences before an event where the province of an unknown village may be named
+
+
+def _region_told_before(doc: Doc, draft: Draft, country: str | None) -> list[PlaceMention]:
+    """The province a report names just before an event at a village the gazetteer does
+    not know ("... in Latakia province. Troops took Jabal al-Turkman"): the event is
+    located in it, at the province's precision (3)."""
+    first = draft.sentences[0]
+    index = next((i for i, s in enumerate(doc.sentences) if s.start == first.start), None)
+    if index is None:
+        return []
+    start = doc.sentences[max(0, index - REGION_WINDOW)].start
+    regions = [p for p in doc.places if start <= p.start < first.end and p.place is not None
+               and (p.role == "region" or p.place.feature == "admin1")
+               and (country is None or p.place.country_code == country)]
+    return regions[-1:]
+
+
+AIR_AGENT_WINDOW = 2  # sentences after an air strike's own where its air force may be named
+
+
+def _air_force_named(doc: Doc, draft: Draft, folded: str) -> list[ActorMention]:
+    """Who flew an air strike its own sentences do not attribute: an air force named in
+    them or in the next sentences ("it was unclear if the strikes were carried out by
+    Syrian government or Russian war planes": the first candidate). None when unnamed."""
+    first = draft.sentences[0]
+    index = next((i for i, s in enumerate(doc.sentences) if s.start == first.start), None)
+    if index is None:
+        return []
+    sentences = list(draft.sentences) + [s for s in doc.sentences[index + 1:index + 1 + AIR_AGENT_WINDOW]
+                                         if s not in draft.sentences]
+    for sentence in sentences:
+        inside = [a for a in doc.actors if sentence.start <= a.start < sentence.end]
+        air = bool(_air_matcher().find(doc.text[sentence.start:sentence.end], folded[sentence.start:sentence.end]))
+        named = [a for a in inside if a.actor.kind == "air"
+                 or (air and a.actor.inter in (1, 8) and a.actor.kind != "weak")]
+        if named:
+            return named[:1]
+    return []
+
+
+def _add_detail(event: Draft, s: _Sentence) -> None:
+    """A sentence that adds figures, weapons or victims to the event just told."""
+    event.sentences.append(s.sentence)
+    if event.date is None and s.dates:
+        event.date = s.dates[0]  # "Earlier this month, they completed the recapture"
+        event.dateline = event.date in s.datelines
+    event.casualties.extend(c for c in s.casualties if c not in event.casualties)
+    event.weapons.extend(w for w in s.weapons if w not in event.weapons)
+    if not event.targets and any(_is_civilian_victim(c) for c in s.casualties):
+        event.targets = [a for a in s.actors if a.actor.inter == 7][:1]  # "killed three doctors"
+
+
+def _coarse(draft: Draft) -> bool:
+    """Placed nowhere, only in a country, or at a name the gazetteer does not know."""
+    place = draft.place
+    if place is None:
+        return True
+    if place.place is None:
+        return place.anchor is None and place.role != "region" and not any(r.place for r in draft.extra_places)
+    return place.place.feature == "country"
+
+
+def _within(place: PlaceMention, coarse: PlaceMention | None, regions: list[PlaceMention] = ()) -> bool:
+    """Whether a place is finer than a country-level one and lies in that country: a
+    known place, or an unknown one tied to a known one ("near X") or to a region named
+    with it ("the village of Duwayleh in Idlib province")."""
+    if place.place is None:
+        return place.anchor is not None or place.role == "region" or any(r.place is not None for r in regions)
+    if place.place.feature == "country":
+        return False
+    return coarse is None or coarse.place is None or place.place.country_code == coarse.place.country_code
+
+
+def _compatible(a: str, b: str) -> bool:
+    """Two sub-event types one report may use for one happening: the same, or two
+    remote-violence types ("a suicide bombing" and "the blast")."""
+    if a == b:
+        return True
+    remote = "Explosions/Remote violence"
+    return taxonomy()[a]["event_type"] == remote == taxonomy()[b]["event_type"] and not {a, b} & _separate()
+
+
+# A sentence that speaks of the event just told: "most of the dead were evacuees".
+_ANAPHOR = re.compile(r"\b(?:the|this|that) (?:[a-z]+ )?(?:dead|victims|wounded|injured|casualties|attack|attacks|blast|"
+                      r"explosion|explosions|blasts|bombing|bombings|bombardment|bombardments|strike|strikes|airstrike|airstrikes|raid|raids|"
+                      r"shelling|assault|incident|massacre|bomber|attackers|offensive|fighting|clashes|battle|ambush|"
+                      r"crime|atrocity|tragedy|carnage)\b", re.I)
+
+
+def _refine(event: Draft, s: _Sentence, new: list[Draft], text: str) -> Draft | None:
+    """Place a coarse event with the sentence right after it, if that sentence tells the
+    same event more precisely. Returns the draft of the sentence it absorbed, if any."""
+    for draft in new:
+        if draft.place is None or not _within(draft.place, event.place, draft.extra_places):
+            continue
+        if not _compatible(event.sub_event_type, draft.sub_event_type):
+            continue
+        if not _dates_agree(event, draft):
+            continue
+        event.place = draft.place
+        rank = _precedence()
+        event.sub_event_type = min((event.sub_event_type, draft.sub_event_type), key=lambda t: rank.get(t, 99))
+        event.absorb(draft)
+        return draft
+    if new or not (s.casualties or s.weapons or _ANAPHOR.search(text, s.sentence.start, s.sentence.end)):
+        return None
+    places = [p for p in s.places if _within(p, event.place)
+              and not any(a.start <= p.start and p.end <= a.end and _names_actor(a, text) for a in s.actors)]
+    if not places:
+        return None
+    event.place = places[0]
+    event.extra_places.extend(p for p in s.places if p.role == "region")
+    _add_detail(event, s)
+    return event
+
+def _settle_captions(drafts: list[Draft]) -> list[Draft]:
+    """A caption shows an event the report tells: it joins the told event of its type
+    whose place is its own or contains it ("bombardment of Halfaya" in a report on the
+    bombing of northern Hama); a caption matching no told event is dropped, unless the
+    report tells none (then the caption is all there is)."""
+    told = [d for d in drafts if not d.caption]
+    if len(told) == len(drafts):
+        return drafts
+    if not told:
+        return drafts
+    for draft in drafts:
+        if not draft.caption:
+            continue
+        host = next((d for d in told if d.sub_event_type == draft.sub_event_type and _contains(d.place, draft.place)),
+                    None)
+        if host is not None:
+            if host.place is not None and draft.place is not None and _place_key(host.place) != _place_key(draft.place):
+                host.place = draft.place  # the photo names the spot
+            # The caption supports the event; the text, not the photo, tells it first.
+            host.absorb(Draft(draft.sub_event_type, draft.sentences, [], date=draft.date, dateline=draft.dateline,
+                              agents=draft.agents, weapons=draft.weapons, casualties=draft.casualties,
+                              extra_places=draft.extra_places, caption=True))
+    return told
+
+
+def _contains(outer: PlaceMention | None, inner: PlaceMention | None) -> bool:
+    """Whether `inner` is `outer` or lies in it (an admin1, a region or the country)."""
+    if outer is None or inner is None:
+        return False
+    if _place_key(outer) == _place_key(inner):
+        return True
+    if outer.place is None or inner.place is None:
+        return False
+    if outer.place.feature == "country" or outer.role == "region" or outer.place.feature == "admin1":
+        if outer.place.feature == "country":
+            return inner.place.country_code == outer.place.country_code
+        return inner.place.admin1 == outer.place.admin1 and inner.place.country_code == outer.place.country_code
+    return False
 
 
 # -- drafts into events ---------------------------------------------------------------
+
+RESTATED_GAP = 30  # characters: figures of distinct groups are listed together ("two nurses and two patients")
+
+
+def _restated(casualties: list[CasualtyMention], sentences: list[Sentence]) -> list[CasualtyMention]:
+    """The figures of an event without restatements: the same figure from the same
+    source in another sentence or clause ("kills 62 rebels" in the headline, "62 fighters
+    were killed" in the lead) is one count, not two groups to add up ("killing two nurses
+    and two patients" are two)."""
+    def sentence_of(c: CasualtyMention) -> int:
+        return next((i for i, s in enumerate(sentences) if s.start <= c.start < s.end), -1)
+
+    kept: list[CasualtyMention] = []
+    for c in sorted(casualties, key=lambda c: c.start):
+        source = c.source.source.lower() if c.source else None
+        if any(k.kind == c.kind and k.value == c.value and (k.source.source.lower() if k.source else None) == source
+               and (sentence_of(k) != sentence_of(c) or c.start - k.end > RESTATED_GAP) for k in kept):
+            continue
+        kept.append(c)
+    return kept
+
 
 def _claims(doc: Doc, casualties: list[CasualtyMention]) -> list[Claim]:
     return [
@@ -496,12 +1159,20 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     report = doc.report
     info = taxonomy()[draft.sub_event_type]
     evidence: dict[str, list[Span]] = {}
+    cited: dict[str, set[tuple[int, int]]] = {}
+    spans_of: dict[tuple[int, int], Span] = {}
 
     def cite(fields: tuple[str, ...], mentions) -> None:
-        spans = [doc.span(m) for m in mentions if m is not None]
-        if spans:
-            for name in fields:
-                evidence.setdefault(name, []).extend(s for s in spans if s not in evidence.get(name, []))
+        keys = [(m.start, m.end) for m in mentions if m is not None]
+        for key, m in zip(keys, (m for m in mentions if m is not None)):
+            if key not in spans_of:
+                spans_of[key] = doc.span(m)
+        for name in fields:
+            seen = cited.setdefault(name, set())
+            for key in keys:
+                if key not in seen:
+                    seen.add(key)
+                    evidence.setdefault(name, []).append(spans_of[key])
 
     cite(("event_type", "sub_event_type", "disorder_type", "plover_event", "plover_mode"), draft.triggers)
 
@@ -527,13 +1198,16 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
 
     # When.
     if draft.date is not None:
-        event_date, time_precision = draft.date.value, draft.date.precision
-        cite(("event_date", "year", "time_precision"), [draft.date])
+        event_date, time_precision, date_source = draft.date.value, draft.date.precision, "text"
+        cite(("event_date", "year", "time_precision", "date_source"), [draft.date])
         date_note = ""
-    else:
-        event_date = report.published or date.today()
-        time_precision = 1 if report.published and not report.published_inferred else 2
+    elif report.published is not None:
+        event_date, date_source = report.published, "published"
+        time_precision = 2 if report.published_inferred else 1
         date_note = " Date: the report's publication date (the text gives none for this event)."
+    else:  # neither the text nor the report dates it: the day it was read, flagged
+        event_date, time_precision, date_source = date.today(), 3, "ingested"
+        date_note = " Date unknown: neither the report nor its text gives one; the day of ingest is used."
 
     # Who.
     event_country = country_code or None
@@ -569,7 +1243,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     # With what, how many.
     weapons = sorted({w.weapon for w in draft.weapons})
     cite(("weapons",), draft.weapons)
-    claims = _claims(doc, draft.casualties)
+    claims = _claims(doc, _restated(draft.casualties, draft.sentences))
     fatalities = acled_figure(claims, "fatalities") or 0
     injuries = acled_figure(claims, "injuries")
     cite(("fatalities",), [c for c in draft.casualties if c.kind == "fatalities"] if fatalities else [])
@@ -592,6 +1266,7 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
         event_date=event_date, year=event_date.year, time_precision=time_precision,
         disorder_type=info["disorder_type"], event_type=info["event_type"], sub_event_type=draft.sub_event_type,
         actor1=actor1, assoc_actor_1=assoc1, inter1=inter1, actor2=actor2, inter2=inter2, side1=side1, side2=side2,
+        date_source=date_source,
         interaction=interaction, civilian_targeting=civilian_targeting,
         iso=country.get("iso_numeric"), region=country.get("region", ""), country=country.get("name", ""),
         admin1=admin1, admin2=admin2, location=location, latitude=lat, longitude=lon, geo_precision=precision,
