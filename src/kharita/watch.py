@@ -74,7 +74,7 @@ import time
 import urllib.error
 import urllib.request
 import xml.sax
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -95,6 +95,7 @@ from sqlalchemy import (
 
 from . import __version__
 from .ingest import MAX_BYTES, Rejected, read_bytes
+from .ingest.files import walk
 from .ingest.sniff import FEED, detect_format
 from .models import Report
 from .store import Store
@@ -497,7 +498,10 @@ class Watcher:
             known = {r.path: r for r in conn.execute(select(
                 files_table.c.path, files_table.c.size, files_table.c.mtime_ns, files_table.c.sha256)
                 .where(files_table.c.folder == str(folder)))}
-        for path in _walk(folder, lambda p, reason: self._problem(result, str(p), reason)):
+        for path in walk(folder):
+            if isinstance(path, OSError):
+                self._problem(result, str(path.filename), f"cannot list: {path.strerror or path}")
+                continue
             self._poll_file(folder, path, known.get(str(path)), result)
 
     def _poll_file(self, folder: Path, path: Path, known, result: Round) -> None:
@@ -545,26 +549,3 @@ class Watcher:
             _upsert(conn, files_table, {"path": origin}, {**values, "seen_at": _now()})
 
         self._store([_Item(r, [], f"{origin} ({r.title or r.id})") for r in reports], result, closing)
-
-
-def _walk(directory: Path, problem: Callable[[Path, str], None]) -> Iterator[Path]:
-    """Files under `directory` as `kharita ingest` walks them: sorted by name, hidden
-    names skipped, symbolic links to directories not followed."""
-    try:
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-    except OSError as exc:
-        problem(directory, f"cannot list: {exc.strerror or exc}")
-        return
-    for entry in entries:
-        if entry.name.startswith("."):
-            continue
-        path = directory / entry.name
-        try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
-            is_dir = False
-        if is_dir:
-            yield from _walk(path, problem)
-        else:
-            yield path

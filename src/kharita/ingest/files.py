@@ -106,14 +106,16 @@ def _read_stdin(published: date | None, outlet: str | None, max_bytes: int) -> l
     return _ingest(data, "", STDIN_ORIGIN, published, outlet, max_bytes)
 
 
-def _walk(directory: Path) -> Iterator[Path | Rejected]:
+def walk(directory: Path) -> Iterator[Path | OSError]:
     """Files under `directory`, sorted by name at each level; hidden names skipped,
-    symbolic links to directories not followed (no cycles)."""
+    symbolic links to directories not followed (no cycles). A folder that cannot be
+    listed yields its error (with `filename` set) and the walk goes on."""
     try:
         with os.scandir(directory) as scan:
             entries = sorted(scan, key=lambda entry: entry.name)
     except OSError as exc:
-        yield _read_error(directory, exc)
+        exc.filename = exc.filename or str(directory)
+        yield exc
         return
     for entry in entries:
         if entry.name.startswith("."):
@@ -124,9 +126,14 @@ def _walk(directory: Path) -> Iterator[Path | Rejected]:
         except OSError:
             is_dir = False
         if is_dir:
-            yield from _walk(path)
+            yield from walk(path)
         else:
             yield path
+
+
+def _walk(directory: Path) -> Iterator[Path | Rejected]:
+    for found in walk(directory):
+        yield _read_error(Path(found.filename), found) if isinstance(found, OSError) else found
 
 
 def read_paths(
