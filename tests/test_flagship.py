@@ -122,3 +122,24 @@ def test_twice_or_with_a_second_report_the_hospital_strike_is_one_event(flagship
     assert strike.fatalities == 3  # three doctors (pro-opposition media) is the lowest figure
     assert {c.value for c in strike.claims if c.kind == "fatalities"} >= {3, 4, 5}
     assert store.counts()["events"] == count  # joined, not added
+
+
+def test_row2_taibat_al_imam_earlier_this_week(flagship):
+    _, events = flagship
+    [event] = find(events, "Government regains territory", "Taibat al-Imam", "Tayyibat al Imam")
+    assert event.admin1 == "Hama" and event.time_precision == 2
+    assert date(2017, 4, 17) <= event.event_date <= date(2017, 4, 23)
+
+
+def test_row4_chlorine_on_latamneh(flagship):
+    _, events = flagship
+    [event] = find(events, "Chemical weapon", "Latamneh")
+    assert event.admin1 == "Hama" and event.weapons == ["chlorine"]
+    assert (event.event_date.month, event.time_precision) == (4, 3)
+
+
+def test_row8_bombing_of_qaboun(flagship):
+    _, events = flagship
+    strikes = find(events, "Air/drone strike", "Qaboun")
+    assert strikes and all(e.admin1 == "Damascus" for e in strikes)
+    assert all(e.actor1 == "Military Forces of Syria (2000-)" for e in strikes)
