@@ -667,6 +667,20 @@ def _precision(first: date, last: date) -> int:
     return 1 if days <= 1 else 2 if days <= 7 else 3
 
 
+def _explicit(kind: str, g: "_Groups") -> date | None:
+    """The calendar date of a fully explicit match (iso, numeric, month-day-year), or None."""
+    try:
+        if kind == "iso":
+            return date(int(g("y")), int(g("m")), int(g("d")))
+        if kind == "num":
+            return _num_date(int(g("a")), int(g("b")), int(g("y")), None)
+        if g("year") and g.capitalised("mon"):
+            return date(int(g("year")), _month(g("mon")), int(g("day")))
+    except (ValueError, KeyError):
+        pass
+    return None
+
+
 def _reference(text: str, matches: list[re.Match]) -> date | None:
     """Reference date when there is no publication date: the latest explicit date
     (as `latest_explicit_date`), or else the end of the latest month-year
@@ -678,22 +692,15 @@ def _reference(text: str, matches: list[re.Match]) -> date | None:
         if kind not in ("iso", "num", "mdy", "dmy", "my"):
             continue
         g = _Groups(m, kind, text)
-        try:
-            if kind == "iso":
-                d = date(int(g("y")), int(g("m")), int(g("d")))
-            elif kind == "num":
-                d = _num_date(int(g("a")), int(g("b")), int(g("y")), None)
-            elif not (g("year") and g.capitalised("mon")):
-                continue
-            elif kind == "my":
-                d = _month_end(int(g("year")), _month(g("mon")))
-                if d <= today and (partial is None or d > partial):
-                    partial = d
-                continue
-            else:
-                d = date(int(g("year")), _month(g("mon")), int(g("day")))
-        except (ValueError, KeyError):
+        if kind == "my":
+            try:
+                d = _month_end(int(g("year")), _month(g("mon"))) if g("year") and g.capitalised("mon") else None
+            except (ValueError, KeyError):
+                d = None
+            if d is not None and d <= today and (partial is None or d > partial):
+                partial = d
             continue
+        d = _explicit(kind, g)
         if d is not None and d <= today and (full is None or d > full):
             full = d
     return full if full is not None else partial
@@ -755,18 +762,7 @@ def explicit_dates(text: str, _low: str | None = None) -> list[tuple[int, int, d
     out = []
     for m in _matches(_low if _low is not None else _lower(text), _EXPLICIT):
         kind = m.lastgroup
-        g = _Groups(m, kind, text)
-        try:
-            if kind == "iso":
-                d = date(int(g("y")), int(g("m")), int(g("d")))
-            elif kind == "num":
-                d = _num_date(int(g("a")), int(g("b")), int(g("y")), None)
-            elif g("year") and g.capitalised("mon"):
-                d = date(int(g("year")), _month(g("mon")), int(g("day")))
-            else:
-                d = None
-        except (ValueError, KeyError):
-            d = None
+        d = _explicit(kind, _Groups(m, kind, text))
         if d is not None:
             out.append((m.start(), m.end(), d))
     return out
