@@ -894,6 +894,42 @@ def _refers_back(s: _Sentence, event: Draft) -> bool:
                for t in s.triggers)
 
 
+# ", but" and ";" join two statements. When each tells an event ("the assault was
+# interrupted by a rebel offensive in Jobar, but has resumed with airstrikes"), each is
+# read on its own, so that one event does not outrank the other.
+_CONTRAST = re.compile(r",\s+but\s+|;\s+")
+
+
+def _clauses(text: str, sentences: list[Sentence], triggers: list[TriggerMention]) -> list[tuple[int, Sentence]]:
+    """The units events are read from: sentences, split at a contrast where the parts on
+    both sides hold a trigger. Each unit comes with the index of its sentence."""
+    starts = sorted(t.start for t in triggers)
+
+    def has_trigger(start: int, end: int) -> bool:
+        i = bisect_right(starts, start - 1)
+        return i < len(starts) and starts[i] < end
+
+    units: list[tuple[int, Sentence]] = []
+    for index, sentence in enumerate(sentences):
+        pieces: list[tuple[int, int]] = []
+        start = sentence.start
+        for cut in _CONTRAST.finditer(text, sentence.start, sentence.end):
+            pieces.append((start, cut.start()))
+            start = cut.end()
+        pieces.append((start, sentence.end))
+        if len(pieces) == 1:
+            units.append((index, sentence))
+            continue
+        kept: list[tuple[int, int]] = []
+        for piece in pieces:
+            if kept and not (has_trigger(*kept[-1]) and has_trigger(*piece)):
+                kept[-1] = (kept[-1][0], piece[1])
+            else:
+                kept.append(piece)
+        units.extend((index, Sentence(a, b, sentence.paragraph)) for a, b in kept)
+    return units
+
+
 def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:
     """Event drafts of a document. An event whose place the text does not give is
     dropped (ACLED codes none without a location) unless `keep_unlocated`.
@@ -905,13 +941,16 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
     drafts: list[Draft] = []
     context: Draft | None = None
     context_index = -10
-    gathered = _by_sentence(doc.sentences, _document_lists(doc, folded))
-    for index, sentence in enumerate(doc.sentences):
-        if is_heading(doc.text, sentence) and index > 0:
+    lists = _document_lists(doc, folded)
+    units = _clauses(doc.text, doc.sentences, lists["triggers"])
+    gathered = _by_sentence([clause for _, clause in units], lists)
+    for unit, (index, clause) in enumerate(units):
+        sentence = doc.sentences[index]
+        if is_heading(doc.text, sentence) and index > 0 and clause.start == sentence.start:
             context = None
         if is_boilerplate(doc.text, sentence):
             continue  # a page's tag list
-        s = _Sentence(doc, sentence, folded, {name: lists[index] for name, lists in gathered.items()})
+        s = _Sentence(doc, clause, folded, {name: found[unit] for name, found in gathered.items()})
         if is_caption(doc.text, sentence):
             # A photo caption neither adds to the event before it nor leads the ones after.
             for draft in _drafts_for_sentence(s, None, country, doc.text):
@@ -936,7 +975,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
             # Detail about the event just told: figures, weapons, its victims.
             _add_detail(near, s)
             for d in unlocated:
-                near.triggers.extend(d.triggers)
+                if d.sub_event_type == near.sub_event_type:  # else it is not evidence of this event's type
+                    near.triggers.extend(d.triggers)
                 if not near.targets:
                     near.targets = d.targets
             context_index = index
