@@ -92,6 +92,32 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
 _STEMS = re.compile(r"kill|dead|died|slain|execut|perish|murder|lives|massacr|behead|wound|injur|hurt|maim|toll|bodies|"
                     r"eliminat|destroy|neutrali|liquidat|gunned|shot")
 
+# The words each pattern cannot match without: every group must have one of its words in
+# the sentence. Checking these substrings first spares most patterns most sentences (the
+# regexes try every position of a sentence; `in` is a fast scan).
+_DEATH = ("kill", "dead", "died", "slain", "execut", "perish", "murder", "lost their lives", "massacr", "behead")
+_KILLING = ("kill", "claim", "execut", "massacr", "behead", "shot dead", "gunned")
+_HURT = ("wound", "injur", "hurt", "maim")
+_PAIR = ("and",)
+_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "fatalities_pair": (_DEATH, _PAIR),
+    "fatalities_object_pair": (_KILLING, _PAIR),
+    "injuries_object_pair": (_HURT, _PAIR),
+    "fatalities_including": (_DEATH, ("including", "among", "mostly", "mainly", "of them")),
+    "fatalities_object": (_KILLING,),
+    "fatalities_eliminated": (("eliminat", "destroy", "neutrali", "liquidat"),),
+    "fatalities_subject": (_DEATH,),
+    "fatalities_toll": (("toll",),),
+    "fatalities_bodies": (("bodies",),),
+    "injuries_pair": (_HURT, _PAIR),
+    "injuries_object": (_HURT,),
+    "injuries_subject": (_HURT,),
+}
+
+
+def _may_match(name: str, segment: str) -> bool:
+    return all(any(word in segment for word in group) for group in _NEEDS[name])
+
 
 def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyMention]:
     """Casualty figures in one sentence (`folded` is the folded document text)."""
@@ -101,6 +127,8 @@ def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyM
     if not _STEMS.search(segment):
         return found
     for name, pattern in _patterns().items():
+        if not _may_match(name, segment):
+            continue
         kind = name.split("_")[0]
         position = 0
         while (m := pattern.search(segment, position)) is not None:
@@ -175,14 +203,14 @@ def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
 
 @cache
 def _tally() -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b", re.I)
+    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b")  # over folded text
 
 
 def annotate(doc: Doc) -> None:
     folded = fold(doc.text)
     tally = _tally()
     for sentence in doc.sentences:
-        if tally.search(doc.text, sentence.start, sentence.end):
+        if tally.search(folded, sentence.start, sentence.end):
             continue  # a toll of the whole war or of months, not of one event
         casualties = find_casualties(doc, sentence, folded)
         sources = find_sources(doc, sentence) if casualties else []
