@@ -228,6 +228,33 @@ def test_a_photo_caption_joins_the_event_the_text_tells_and_does_not_lead(pipeli
     assert [e.sub_event_type for e in events] == ["Air/drone strike"]
 
 
+def test_the_lead_event_comes_first_even_when_a_photo_of_another_place_precedes_it(pipeline):
+    text = ("Jet strikes hit opposition-held cities on Saturday, killing dozens. "
+            "A boy stands in the rubble after an air strike on the city of Idlib on September 10 2016. (Reuters Photo) "
+            "At least 45 people were killed in air strikes on the city of Aleppo on Saturday, activists said. "
+            "Air strikes on Idlib killed 20 people on Saturday, rescuers said.")
+    _, events = code(pipeline, text, published=date(2016, 9, 10))
+    assert [e.location for e in events] == ["Aleppo", "Idlib"]
+
+
+def test_a_struggle_for_a_town_is_not_its_capture(pipeline):
+    _, events = code(pipeline, "Russian warplanes launched air strikes on rebels battling to take control of "
+                               "the city of Aleppo on Sunday.")
+    assert [e.sub_event_type for e in events] == ["Air/drone strike"]
+
+
+def test_an_advance_under_way_is_fighting_dated_by_its_weekday(pipeline):
+    _, [event] = code(pipeline, "By Monday, government forces were advancing on the town of Saraqib from the south.")
+    assert event.sub_event_type == "Armed clash" and event.location == "Saraqib"
+    assert event.event_date == date(2020, 2, 3)
+
+
+def test_two_statements_joined_by_but_are_two_events(pipeline):
+    _, events = code(pipeline, "The army's advance was halted on Monday by a rebel offensive in Jobar, but "
+                               "it resumed on Tuesday with heavy airstrikes on the town of Duma.")
+    assert {(e.sub_event_type, e.location) for e in events} == {("Armed clash", "Jobar"), ("Air/drone strike", "Duma")}
+
+
 def test_a_tag_list_is_not_prose(pipeline):
     text = ("Date of publication 9 August 2016 Strikes hit a clinic. Tags Syria Aleppo Car Bomb Islamic State "
             "At least 13 people were killed by air strikes on a hospital in the town of Atarib on Monday.")

@@ -19,6 +19,7 @@ the setting, not the event.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import unicodedata
 from bisect import bisect_right
@@ -944,6 +945,10 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
     lists = _document_lists(doc, folded)
     units = _clauses(doc.text, doc.sentences, lists["triggers"])
     gathered = _by_sentence([clause for _, clause in units], lists)
+    # Sentences count in the text's flow without the photo captions set among them: the
+    # sentence after a caption follows the one before it.
+    captions = [is_caption(doc.text, sentence) for sentence in doc.sentences]
+    flow = list(itertools.accumulate(not c for c in captions))
     for unit, (index, clause) in enumerate(units):
         sentence = doc.sentences[index]
         if is_heading(doc.text, sentence) and index > 0 and clause.start == sentence.start:
@@ -951,19 +956,20 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         if is_boilerplate(doc.text, sentence):
             continue  # a page's tag list
         s = _Sentence(doc, clause, folded, {name: found[unit] for name, found in gathered.items()})
-        if is_caption(doc.text, sentence):
+        if captions[index]:
             # A photo caption neither adds to the event before it nor leads the ones after.
             for draft in _drafts_for_sentence(s, None, country, doc.text):
                 draft.caption = True
                 drafts.append(draft)
             continue
-        near = context if context is not None and index - context_index <= CONTEXT_WINDOW else None
+        position = flow[index]
+        near = context if context is not None and position - context_index <= CONTEXT_WINDOW else None
         new = _drafts_for_sentence(s, near, country, doc.text)
-        if near is not None and index - context_index == 1 and _coarse(near):
+        if near is not None and position - context_index == 1 and _coarse(near):
             refined = _refine(near, s, new, doc.text)
             if refined is not None:
                 new = [d for d in new if d is not refined]
-                context_index = index
+                context_index = position
                 if not new:
                     continue
         located = [d for d in new if d.place is not None]
@@ -979,7 +985,7 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                     near.triggers.extend(d.triggers)
                 if not near.targets:
                     near.targets = d.targets
-            context_index = index
+            context_index = position
         for draft in located + (unlocated if not attach else []):
             twin = next((d for d in drafts if _same_happening(d, draft)), None)
             if twin:
@@ -989,8 +995,12 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                 draft = twin
             else:
                 drafts.append(draft)
-            context, context_index = draft, index
+            context, context_index = draft, position
     drafts = _settle_captions(drafts)
+    # Events in the order the text, not its photos, tells them: the first is the lead.
+    caption_starts = {sentence.start for sentence, caption in zip(doc.sentences, captions) if caption}
+    drafts.sort(key=lambda d: min((x.start for x in d.sentences if x.start not in caption_starts),
+                                  default=d.sentences[0].start))
     for draft in drafts:
         if not draft.agents and draft.sub_event_type == "Air/drone strike":
             draft.agents = _air_force_named(doc, draft, folded)
