@@ -295,6 +295,16 @@ def test_published_argument_fills_in_only_where_metadata_has_no_date(tmp_path):
 # --- feeds -------------------------------------------------------------------
 
 
+def test_the_headline_opens_the_text_unless_the_body_already_does():
+    from kharita.ingest.common import with_headline
+
+    assert with_headline("Strike kills 5 in Saraqib | Wire", "Warplanes struck on Monday.") == \
+        "Strike kills 5 in Saraqib\n\nWarplanes struck on Monday."
+    body = "STRIKE KILLS 5 IN SARAQIB. Warplanes struck on Monday."
+    assert with_headline("Strike kills 5 in Saraqib", body) == body
+    assert with_headline(None, "Warplanes struck.") == "Warplanes struck."
+
+
 def test_feed_keeps_good_entries_and_rejects_the_broken_one(tmp_path):
     path = write(tmp_path / "sahel.xml", FEED)
 
@@ -304,7 +314,8 @@ def test_feed_keeps_good_entries_and_rejects_the_broken_one(tmp_path):
         ("Bomb hits convoy near Gao", "https://example.org/gao", date(2021, 2, 15), "Sahel Desk"),
         ("Protest in Mopti", "https://example.org/mopti", date(2021, 2, 23), "Sahel Desk"),
     ]
-    assert reports[0].text == "An explosive device struck an army convoy near Gao.\nFour soldiers died."
+    # The headline is read with the body: it may tell what the body leaves out.
+    assert reports[0].text == "Bomb hits convoy near Gao\n\nAn explosive device struck an army convoy near Gao.\nFour soldiers died."
     assert rejected == [
         Rejected(f"{path} entry 2", "feed entry has no summary or content (title 'Headline with no story')")
     ]

@@ -503,8 +503,14 @@ def _is_government_side(mention: ActorMention, country: str | None) -> bool:
 
 # -- sub-event type -----------------------------------------------------------------
 
-def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, country: str | None) -> str | None:
-    """The ACLED sub-event type a trigger signals in its sentence, or None."""
+# Remote violence a bare "strikes" or "shelling" may refer back to.
+_REFERRED_REMOTE = ("Air/drone strike", "Shelling/artillery/missile attack")
+
+
+def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, country: str | None,
+                  context: Draft | None = None) -> str | None:
+    """The ACLED sub-event type a trigger signals in its sentence (after the event told
+    just before it, `context`), or None."""
     if trigger.sub_event_type:
         return trigger.sub_event_type
     if trigger.cue == "territory":
@@ -525,6 +531,8 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
             return delivery[0]
         if any(a.actor.inter in (1, 8) for a in agents):
             return "Air/drone strike"
+        if context is not None and context.sub_event_type in _REFERRED_REMOTE:
+            return context.sub_event_type  # "Air strikes killed 61 ... Three strikes hit the town"
         return trigger.fallback or None
     if trigger.cue == "attack":
         if weapon_types:
@@ -614,7 +622,7 @@ def _verb_object_reading(s: _Sentence, context: Draft | None, country: str | Non
                 continue
             agents = _agent(s, trigger, context, country, text)
             targets = _targets(s, trigger, agents, country, text)
-            sub_type = rule.sub_event_type or _resolve_type(trigger, s, agents, targets, country)
+            sub_type = rule.sub_event_type or _resolve_type(trigger, s, agents, targets, country, context)
             if sub_type:
                 found.append((sub_type, trigger, agents, targets, [(o.start, o.end) for o in objects]))
                 break
@@ -762,7 +770,7 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
     for trigger in s.triggers:
         agents = _agent(s, trigger, context, country, text)
         targets = _targets(s, trigger, agents, country, text)
-        sub_type = _resolve_type(trigger, s, agents, targets, country)
+        sub_type = _resolve_type(trigger, s, agents, targets, country, context)
         if sub_type == "Air/drone strike" and agents and not _can_strike_from_the_air(agents[0]):
             agents, targets = [], []  # whoever flew it, it was not this group
         if sub_type:

@@ -131,12 +131,15 @@ def read_csv(path: Path) -> list[Article]:
 
 
 def report_for(article: Article):
-    """The article as ingest makes it: publication date inferred from the text."""
+    """The article as ingest makes it: headline first, publication date inferred from the text."""
     from ..dates import latest_explicit_date
     from ..models import Report
 
-    return Report.create(article.text, title=article.title or None, outlet=article.source or None,
-                         published=latest_explicit_date(article.text), published_inferred=True)
+    from ..ingest.common import with_headline
+
+    text = with_headline(article.title, article.text)
+    return Report.create(text, title=article.title or None, outlet=article.source or None,
+                         published=latest_explicit_date(text), published_inferred=True)
 
 
 # -- normalisation -----------------------------------------------------------------------------

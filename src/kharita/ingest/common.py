@@ -51,6 +51,22 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _squashed(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def with_headline(title: str | None, body: str) -> str:
+    """The text a report is read from: its headline, then its body, unless the body
+    already opens with it. A headline tells the event in brief ("Air strikes kill 12 in
+    Saraqib"), often with the place or toll the body leaves to the reader, and evidence
+    may cite it. A site name after " | " is not part of the headline."""
+    headline = (title or "").split(" | ")[0].strip()
+    squashed = _squashed(headline)
+    if not squashed or squashed in _squashed(body[:len(headline) + 200]):
+        return body
+    return f"{headline}\n\n{body}"
+
+
 def clean_field(value: object) -> str | None:
     """A metadata string, stripped; empty or missing is None."""
     if value is None:
@@ -77,7 +93,7 @@ def finish(draft: Draft, published: date | None, outlet: str | None) -> Report:
     `published_inferred=True`. The caller's `outlet` likewise fills in only
     where the input names no outlet itself.
     """
-    text = normalise_newlines(draft.text)
+    text = with_headline(draft.title, normalise_newlines(draft.text))
     when = draft.published
     if when is None and draft.published_raw:
         from ..dates import (
