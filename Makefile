@@ -13,7 +13,7 @@ FLAGSHIP := ../shared/samples/000_0935f1ffdb46c564.txt
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml web/package.json web/package-lock.json
+$(STAMP): pyproject.toml web/package.json web/package-lock.json web/build.sh web/admin1.mjs
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

@@ -7,13 +7,17 @@ through the pipeline once; its events are then copied with new ids and reports a
 their dates shifted at random over a span that grows with N (constant events per day,
 `--per-day`), so the store grows with realistic places, types and duplicates. Evidence spans are dropped from the copies to keep the
 database small; merging does not read them. Each size runs in a fresh process-local
-store; time per event should stay flat (blocking keeps candidates few), so total time
-grows about linearly.
+store; time per event should stay flat (blocking keeps candidates few) but for the
+log factor of the B-tree indexes, so total time grows no faster than n log n: the last
+lines give, for each step between sizes, the fitted exponent and the n log n ratio.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
+import math
+import os
 import random
 import resource
 import sys
@@ -23,11 +27,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import DEFAULT_CSV, load_reports  # noqa: E402
+from throughput import DEFAULT_CSV, load_reports
 
-from kharita.models import Event, Report  # noqa: E402
-from kharita.pipeline import Pipeline  # noqa: E402
-from kharita.store import Store  # noqa: E402
+from kharita.models import Event, Report
+from kharita.pipeline import Pipeline
+from kharita.store import Store
 
 REPORT_EVENTS = 3  # events per synthetic report, about FA-KES's average
 
@@ -61,14 +65,15 @@ def resampled(seed: list[Event], n: int, rng: random.Random, per_day: float):
 def run(seed: list[Event], n: int, rng: random.Random, per_day: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "merge.db")
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         for report, batch in resampled(seed, n, rng, per_day):
             store.add(report, batch)
-        seconds = time.perf_counter() - started
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
         counts = store.counts()
         size_mb = (Path(tmp) / "merge.db").stat().st_size / 2**20
         store.close()
-    return {"events_in": n, "per_day": per_day, "events_out": counts["events"], "seconds": round(seconds, 1),
+    return {"events_in": n, "per_day": per_day, "events_out": counts["events"], "seconds": round(seconds, 2), "cpu_seconds": round(cpu_seconds, 2),
+            "load_average": round(os.getloadavg()[0], 1),
             "events_per_s": round(n / seconds), "us_per_event": round(1e6 * seconds / n),
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024), "db_mb": round(size_mb)}
 
@@ -84,8 +89,28 @@ def main() -> None:
     if not args.csv.exists():
         sys.exit(f"{args.csv} not found (it lives in ../shared/eval/fakes)")
     seed = seed_events(args.csv)
+    results = []
     for n in args.sizes:
-        print(json.dumps(run(seed, n, random.Random(args.seed), args.per_day)), flush=True)
+        results.append(run(seed, n, random.Random(args.seed), args.per_day))
+        print(json.dumps(results[-1]), flush=True)
+    for growth in time_growth(results):
+        print(json.dumps(growth), flush=True)
+
+
+def time_growth(results: list[dict]) -> list[dict]:
+    """For each step between sizes: how much total time grew, the exponent k of n^k that
+    fits it, and what n log n would give (time per event should grow no faster than log n)."""
+    steps = []
+    for small, large in itertools.pairwise(results):
+        n0, n1 = small["events_in"], large["events_in"]
+        # CPU time: the machine may be shared, and waiting for a core is not merging's cost.
+        t0, t1 = small["cpu_seconds"], large["cpu_seconds"]
+        if n1 <= n0 or t0 <= 0:
+            continue
+        steps.append({"from": n0, "to": n1, "cpu_time_ratio": round(t1 / t0, 2),
+                      "exponent": round(math.log(t1 / t0) / math.log(n1 / n0), 3),
+                      "n_log_n_ratio": round(n1 * math.log(n1) / (n0 * math.log(n0)), 2)})
+    return steps
 
 
 if __name__ == "__main__":

@@ -137,9 +137,47 @@ def test_every_alias_reaches_its_target(gaz: Gazetteer) -> None:
         places = gaz.lookup(alias)
         if aim == "country":
             assert any(p.feature == "country" and p.country_code == cc for p in places), alias
+        elif aim == "continent":
+            assert any(p.feature == "continent" for p in places), alias
         else:
             assert any(p.feature in ("admin1", "admin2") and p.country_code == cc and p.name == aim
                        for p in places), alias
+
+
+def test_continents_and_the_eu(gaz: Gazetteer) -> None:
+    africa = gaz.lookup("Africa")[0]
+    assert africa.feature == "continent" and africa.country_code == "" and 0 < africa.latitude < 15
+    assert gaz.lookup("European Union")[0].name == "Europe"
+    assert gaz.lookup("EU")[0].feature == "continent"
+
+
+def test_us_counties_from_zip_codes(gaz: Gazetteer) -> None:
+    counties = [p for p in gaz.lookup("Licking County") if p.feature == "admin2"]
+    assert [(p.country_code, p.admin1) for p in counties] == [("US", "Ohio")]
+    county = counties[0]
+    assert abs(county.latitude - 40.09) < 0.3 and abs(county.longitude + 82.48) < 0.3  # around Newark, Ohio
+    assert county.geonameid == -(gz.COUNTY_ID_BASE + 39089)  # FIPS 39089
+    newark = next(p for p in gaz.lookup("Newark") if p.admin1 == "Ohio")
+    assert newark.admin2 == "Licking County"  # US cities know their county
+    assert len({p.admin1 for p in gaz.lookup("Washington County") if p.feature == "admin2"}) > 20
+
+
+def test_capitals_and_country_points(gaz: Gazetteer) -> None:
+    capitals = gaz.capitals()
+    assert {p.admin1 for p in gaz.lookup("Washington") if p.geonameid in capitals} == {"District of Columbia"}
+    assert any(p.geonameid in capitals for p in gaz.lookup("Damascus"))
+    us = gaz.country("US")  # country_points.tsv: the centre of the contiguous states, not (38, -97)
+    assert (round(us.latitude, 1), round(us.longitude, 1)) == (39.8, -98.6)
+
+
+def test_version_key_follows_the_data_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = gz.version_key()
+    gz._data_hash.cache_clear()
+    monkeypatch.setattr(gz, "_BUILD_DATA", ("places_aliases.tsv",))
+    try:
+        assert gz.version_key() != before
+    finally:
+        gz._data_hash.cache_clear()
 
 
 def test_stale_index_is_rebuilt(gaz: Gazetteer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

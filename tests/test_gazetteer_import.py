@@ -219,9 +219,10 @@ def test_csv_ids_are_stable_and_cannot_collide_with_default_ids(default: Gazette
     ids = sorted(i for (i,) in con.execute("SELECT id FROM place"))
     con.close()
     assert all(USER_ID_RANGE[0] <= i <= USER_ID_RANGE[1] for i in ids)
-    # countrystatecity's first-level units have small negative ids, far above the range.
+    # countrystatecity's first-level units have small negative ids, US counties -(5e8 + FIPS):
+    # both far above the range.
     (lowest_default,) = default._query("SELECT MIN(id) FROM place")[0]
-    assert lowest_default > -100_000 > USER_ID_RANGE[1]
+    assert lowest_default > -600_000_000 > USER_ID_RANGE[1]
     import_csv(PLACES_CSV, into=user, default=default)
     con = sqlite3.connect(user)
     assert sorted(i for (i,) in con.execute("SELECT id FROM place")) == ids

@@ -327,3 +327,138 @@ def test_multiword_names_of_common_words(gaz) -> None:
     m = one(places("The festival is today in Rock Hill, with music downtown.", gaz), "Rock Hill")
     assert m.place.country_code == "US"
     assert not [m for m in places("Officials at the White House said so.", gaz) if m.text == "White House"]
+
+
+# -- continents, counties, capitals, names that support each other -------------------------
+
+def test_continents_are_their_own_role(gaz) -> None:
+    ms = places("Ministers from across Africa met EU officials; aid to Asia was cut.", gaz)
+    found = {m.text: m for m in ms}
+    assert {k: (m.role, m.place.name) for k, m in found.items()} == {
+        "Africa": ("continent", "Africa"), "EU": ("continent", "Europe"), "Asia": ("continent", "Asia")}
+    assert all(locate(m)[2] == 3 for m in found.values())  # a region, never a point
+
+
+def test_continent_demonyms(gaz) -> None:
+    text = "European diplomats and African Americans spoke with Latin American envoys."
+    found = [(m.text, m.place.name) for m in with_demonyms(text, gaz) if m.role == "demonym"]
+    assert found == [("European", "Europe"), ("Latin American", "South America")]
+
+
+def test_us_county_names(gaz) -> None:
+    m = one(places("Deputies searched a farm in Licking County on Tuesday.", gaz), "Licking County")
+    assert (m.place.feature, m.place.admin1, m.role) == ("admin2", "Ohio", "location")
+    assert locate(m)[2] == 3
+
+
+def test_capital_preferred(gaz) -> None:
+    m = one(places("Lawmakers in Washington debated the bill.", gaz), "Washington")
+    assert m.place.admin1 == "District of Columbia"
+    m = one(places("Wildfires spread across eastern Washington state near Spokane.", gaz), "Washington")
+    assert m.place.feature == "admin1"
+
+
+def test_names_near_each_other_support_each_other(gaz) -> None:
+    text = ("Farmers from Paris and Henry County met at the fairgrounds in Tennessee on Monday. "
+            "Paris officials said the Henry County fair would open in June.")
+    ms = places(text, gaz)
+    assert {(m.text, m.place.admin1) for m in ms if m.place and m.text != "Tennessee"} == {
+        ("Paris", "Tennessee"), ("Henry County", "Tennessee")}
+
+
+# -- Syrian reports: possessives, fused articles, metonymy, foreign namesakes --------------
+
+def test_possessive_without_apostrophe_splits_off_the_country(gaz) -> None:
+    text = "Jets struck a market in Lebanons Tripoli and a bakery in Syrias Manbij on Sunday."
+    found = places(text, gaz)
+    assert one(found, "Manbij").place.country_code == "SY"
+    assert one(found, "Syrias").place.feature == "country"
+    assert one(found, "Tripoli").place.country_code == "LB"  # the possessor's Tripoli, not Libya's
+    assert not [m for m in found if m.text in ("Syrias Manbij", "Lebanons Tripoli")]
+
+
+def test_possessive_with_apostrophe(gaz) -> None:
+    found = places("Shelling hit Syria's Idlib overnight, residents said.", gaz)
+    assert one(found, "Idlib").place.admin1 == "Idlib"
+
+
+def test_unknown_place_of_a_possessor_is_anchored_to_it(gaz) -> None:
+    found = places("Gunmen were killed in Syrias Khirbet Zoufara on Monday.", gaz)
+    m = one(found, "Khirbet Zoufara")
+    assert m.place is None and m.anchor is not None and m.anchor.place.country_code == "SY"
+
+
+def test_fused_article_spellings_of_deir_ez_zor(gaz) -> None:
+    text = ("Jets pounded Deir Ezzor on Monday. Fighting spread across Deir Ez-Zor province, "
+            "and shells fell on Deir el-Zour city.")
+    found = places(text, gaz)
+    for name in ("Deir Ezzor", "Deir Ez-Zor", "Deir el-Zour"):
+        assert one(found, name).place.admin1 == "Deir ez-Zor", name
+    assert one(found, "Deir Ez-Zor").role == "region"
+
+
+def test_capital_standing_for_its_government_is_an_affiliation(gaz) -> None:
+    text = ("Moscow defended its Damascus ally at the council. Damascus said the footage was staged. "
+            "The Damascus regime denied any role, and Moscow's support did not waver. "
+            "Washington announced new sanctions on Tuesday, under a truce brokered by Moscow and Ankara.")
+    found = places(text, gaz)
+    assert {m.role for m in found if m.text in ("Damascus", "Moscow", "Washington", "Ankara")} == {"affiliation"}
+
+
+def test_capital_as_a_place_stays_a_location(gaz) -> None:
+    text = ("Activists in Damascus said two mortar rounds fell. Rebels were killed east of Damascus "
+            "said the monitoring group. Protesters marched in Washington on Saturday.")
+    found = places(text, gaz)
+    assert all(m.role == "location" for m in found if m.text in ("Damascus", "Washington"))
+
+
+def test_a_person_named_like_a_small_capital_is_no_affiliation(gaz) -> None:
+    found = places("\"We are investigating,\" Douglas said on Friday.", gaz)
+    assert not [m for m in found if m.text == "Douglas"]
+
+
+def test_led_and_backed_make_an_affiliation(gaz) -> None:
+    text = "The US-led coalition and Iran-backed militias fought near Raqqa in Syria."
+    found = places(text, gaz)
+    assert one(found, "US").role == "affiliation"
+    assert one(found, "Iran").role == "affiliation"
+    assert one(found, "Syria").role == "location"
+
+
+def test_based_keeps_the_place(gaz) -> None:
+    found = places("The Britain-based group counted the dead.", gaz)
+    assert one(found, "Britain").role == "location"
+
+
+def test_headline_source_after_the_place(gaz) -> None:
+    found = places("Air strikes kill 20 civilians in Syria Monitor AFP The toll rose on Monday.", gaz)
+    assert one(found, "Syria").role == "location"
+
+
+def test_village_of_with_capitalised_article(gaz) -> None:
+    found = places("Families fled the Hama province village of Al-Zurbiyeh on Tuesday.", gaz)
+    m = one(found, "Al-Zurbiyeh")
+    assert m.place is None and m.role == "location"
+    assert m.anchor is not None and m.anchor.place.admin1 == "Hama"
+    assert locate(m)[2] == 3  # at the province
+
+
+def test_foreign_namesake_needs_its_country_in_a_report_on_one_country(gaz) -> None:
+    text = ("Warplanes struck Idlib and Hama in Syria on Monday. Shelling hit Homs and Aleppo. "
+            "Rebels later entered Kafr Zibad, a village near Saraqib.")
+    m = one(places(text, gaz), "Kafr Zibad")
+    assert m.place is None  # not the Palestinian village of that name
+
+
+def test_namesake_in_another_unit_than_the_one_named(gaz) -> None:
+    found = places("Rockets hit the Salah Eddin neighbourhood in Aleppo on Friday.", gaz)
+    m = one(found, "Salah Eddin")
+    assert m.place is None and m.anchor is not None and m.anchor.text == "Aleppo"
+
+
+def test_adra_is_not_daraa(gaz) -> None:
+    text = ("Government forces shelled Douma and Harasta in Syria on Monday. Rebels hit Damascus and Homs. "
+            "Troops ambushed rebels near the town of Adra, east of Damascus.")
+    found = places(text, gaz)
+    adra = [m for m in found if m.text == "Adra"]
+    assert not adra or adra[0].place is None or adra[0].place.admin1 != "Daraa"

@@ -10,6 +10,7 @@
     kharita serve                                 the map and JSON API on 127.0.0.1
     kharita gazetteer import|info|build           user gazetteers (GeoNames dumps, CSV lists)
     kharita eval case2021|fakes|merge|geoparse    measure on public benchmarks
+    kharita spark run --input P --output P        backfills on Apache Spark (kharita/spark/job.py)
 """
 from __future__ import annotations
 
@@ -39,7 +40,9 @@ app = typer.Typer(help="Kharita: conflict news into evidence-backed, ACLED-compa
 console = Console(width=None if sys.stdout.isatty() else 200)
 errors = Console(stderr=True)
 
-DbOption = Annotated[Optional[Path], typer.Option("--db", help="Database file (default: $KHARITA_DB or ./kharita.db).")]
+# A string, not a Path: a Path would fold the "//" of postgresql+psycopg://user:pw@host/db.
+DbOption = Annotated[Optional[str], typer.Option(
+    "--db", help="SQLite file or database URL (default: $KHARITA_DB or ./kharita.db).")]
 FromOption = Annotated[Optional[str], typer.Option("--from", help="First event date, YYYY-MM-DD.")]
 ToOption = Annotated[Optional[str], typer.Option("--to", help="Last event date, YYYY-MM-DD.")]
 TypeOption = Annotated[Optional[str], typer.Option("--type", help="Event type or sub-event type.")]
@@ -56,13 +59,16 @@ def _date(value: str | None, option: str) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date in the form YYYY-MM-DD", param_hint=option) from None
 
 
-def _store(db: Path | None) -> Store:
+def _store(db: str | None) -> Store:
     return Store(db or default_db_path())
 
 
 def _filter(date_from, date_to, event_type, place, actor, limit=None) -> EventFilter:
     return EventFilter(date_from=_date(date_from, "--from"), date_to=_date(date_to, "--to"),
                        event_type=event_type, place=place, actor=actor, limit=limit)
+
+
+INGEST_BATCH = 50
 
 
 @app.command()
@@ -83,6 +89,18 @@ def ingest(
     rejected: list = []
     progress = Progress(TextColumn("[bold]ingest"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                         TimeElapsedColumn(), console=errors, transient=True, disable=not errors.is_terminal)
+    # Reports are written INGEST_BATCH at a time, each batch one transaction: a crash loses
+    # at most the batch being written, which the next run ingests again.
+    pending: list = []
+
+    def flush() -> None:
+        nonlocal new, unchanged, event_count
+        for (_, events, _), created in zip(pending, store.add_many(pending)):
+            new += created
+            unchanged += not created
+            event_count += len(events) if created else 0
+        pending.clear()
+
     with progress:
         task = progress.add_task("", total=None)
         for item in read_paths(paths, published=published_date, outlet=outlet):
@@ -96,11 +114,10 @@ def ingest(
                 unchanged += 1
                 continue
             doc = pipeline.annotate(item)
-            if store.add(item, doc.events, doc.control):
-                new += 1
-                event_count += len(doc.events)
-            else:
-                unchanged += 1
+            pending.append((item, doc.events, doc.control))
+            if len(pending) >= INGEST_BATCH:
+                flush()
+        flush()
     console.print(f"{new} new report(s), {event_count} event(s); {unchanged} already stored; "
                   f"{len(rejected)} rejected. Database: {store.url}")
     if rejected:
@@ -365,15 +382,92 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 unless you mean to share.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     db: DbOption = None,
+    token_file: Annotated[Optional[Path], typer.Option(
+        "--token-file", help="File holding the bearer token POST /api/reports requires (else $KHARITA_API_TOKEN; "
+        "with neither, writing is disabled).")] = None,
+    max_body: Annotated[Optional[int], typer.Option(
+        "--max-body", help="Largest request body in bytes (default 1,000,000).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes; each opens the database.")] = 1,
+    cors_origin: Annotated[Optional[list[str]], typer.Option(
+        "--cors-origin", help="Let pages from this origin call the API (repeatable); no CORS without it.")] = None,
 ) -> None:
-    """Serve the map and the JSON events API."""
+    """Serve the map and the JSON API (reads for all; writes with the token)."""
+    import os
+
     import uvicorn
 
-    from .api import create_app
+    from . import api
 
+    if workers < 1:
+        raise typer.BadParameter("must be 1 or more", param_hint="--workers")
+    # Settings travel as environment variables, so `--workers` processes read the same ones.
+    env = {api.ENV_TOKEN_FILE: str(token_file.resolve()) if token_file else None,
+           api.ENV_MAX_BODY: str(max_body) if max_body is not None else None,
+           api.ENV_CORS_ORIGINS: ",".join(cors_origin) if cors_origin else None}
+    os.environ.update({k: v for k, v in env.items() if v is not None})
+    try:
+        settings = api.settings_from_env()
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
     store = _store(db)
-    console.print(f"Kharita map on http://{host}:{port}/  (database {store.url}; Ctrl-C stops)")
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    writes = "POST /api/reports with the bearer token" if settings.token else "read-only: no API token"
+    console.print(f"Kharita map on http://{host}:{port}/  (database {store.url}; {writes}; Ctrl-C stops)",
+                  highlight=False)
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        errors.print(f"serving on {host}: anyone who can reach it can read the events", highlight=False)
+    if workers == 1:
+        uvicorn.run(api.create_app(store, settings), host=host, port=port, log_level="warning")
+        return
+    store.close()
+    os.environ["KHARITA_DB"] = str(db) if db else default_db_path()  # (store.url hides the password)
+    uvicorn.run("kharita.api:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level="warning")
+
+
+db_app = typer.Typer(help="The database's schema: upgrade it, say where it stands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+def _describe(state) -> str:
+    where = f"{state.revision or 'no revision'} (schema version {state.schema_version or '-'})"
+    extra = ", PostGIS" if state.postgis else ""
+    return f"{state.url} ({state.dialect}{extra}): {where}; newest {state.head}"
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Upgrade the schema to this Kharita's newest revision (opening a database does it too)."""
+    from .store import SchemaError, database_state
+
+    try:
+        old = database_state(db)
+        before = old.revision or (f"schema version {old.schema_version}" if old.schema_version else None)
+    except FileNotFoundError:
+        before = None  # a new SQLite file: created at the newest revision
+    try:
+        Store(db or default_db_path()).close()
+    except SchemaError as exc:
+        errors.print(str(exc), highlight=False)
+        raise typer.Exit(1) from None
+    state = database_state(db)
+    change = "already at the newest revision" if before == state.revision else f"upgraded from {before or 'nothing'}"
+    console.print(f"{_describe(state)}: {change}", highlight=False)
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Show the database's schema revision, without changing it; exit 1 when it needs an upgrade."""
+    from .store import database_state
+
+    try:
+        state = database_state(db)
+    except FileNotFoundError as exc:
+        errors.print(str(exc), highlight=False)
+        raise typer.Exit(1) from None
+    console.print(_describe(state), highlight=False)
+    if not state.up_to_date:
+        errors.print("run `kharita db upgrade` (or open it with this Kharita) to upgrade it", highlight=False)
+        raise typer.Exit(1)
 
 
 def _register_subcommands() -> None:
@@ -382,6 +476,9 @@ def _register_subcommands() -> None:
 
     app.add_typer(eval_app, name="eval")
     app.add_typer(gazetteer_app, name="gazetteer")
+    from .spark.cli import app as spark_app  # imports pyspark only when a backfill runs
+
+    app.add_typer(spark_app, name="spark")
 
 
 _register_subcommands()

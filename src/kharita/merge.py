@@ -1,15 +1,26 @@
 """The `merge` stage: reports about the same happening become one event.
 
 Each report's events are *mentions*. A new mention joins an existing event when the
-two are the same happening by ACLED's lights, or starts a new one:
+two are the same happening by ACLED's lights, or starts a new one. Precision comes
+first: a wrong merge destroys an event, a missed one only leaves a duplicate.
 
-- the same event type (a strike one outlet calls shelling and another an air raid is
-  still one Explosions/Remote violence event);
-- dates within a window that widens with the coarser time precision (1 day for exact
+- event types equal and sub-event types compatible (`COMPATIBLE_SUB_EVENTS`: one raid is
+  an air strike to one outlet and shelling to another; a chemical attack is not a shelling);
+- dates within a window that widens with the coarser time precision (same day for exact
   days, a week for p2, a month for p3);
-- places within a radius that widens with the coarser geo precision, or the same place
-  name when coordinates are missing;
-- actors that do not contradict each other (actor1 on the same side, when both name one).
+- places compatible: the same country; within a radius that widens with the coarser geo
+  precision; a region (admin1 or country, geo precision 3) only holds places inside it;
+  a place the gazetteer does not know (placed at its region's centroid) is only the same
+  as a place of the same name; without coordinates, the same place name;
+- weak evidence needs corroboration: when the place is only a region or the date only a
+  week or month, the sub-event types must be the same and the casualty figures within a
+  factor of `FIGURE_RATIO` (tolls rise and sources differ, but not tenfold); a region
+  *and* a coarse date together are too little to merge on;
+- actors that do not contradict each other (actor1 on the same side when both name one;
+  in a battle either side may be named first);
+- never two events of one report (the events stage told them apart). Within one report,
+  `collapse_nested` joins an event placed only at a region with the one event of the same
+  kind and day at a place inside it ("Idlib province" / "Khan Sheikhoun, Idlib").
 
 Candidates come from the store by blocking (event type, date window, bounding box), never
 all pairs, so merging is incremental and near-linear. Every decision is kept with its
@@ -26,22 +37,53 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from .models import Claim, Event, Span
+from .names import name_key, names_match
 
 # Date windows (days) and radii (km) by the coarser precision of the two mentions.
 # ACLED codes one event per day and place: exact days must agree, except that a date
 # taken from the publication date (the text gives none) may be a day late.
 DATE_WINDOW_DAYS = {1: 0, 2: 7, 3: 31}
 PUBLICATION_DATE_SLACK_DAYS = 1
+MONTH_DAYS = DATE_WINDOW_DAYS[3]
 RADIUS_KM = {1: 10.0, 2: 30.0, 3: 120.0}
 NO_PRECISION_RADIUS_KM = 30.0
+REGION_LEVEL = 3  # ACLED geo precision 3: only the region (admin1, or the country) is known
 
+# Sub-event types (ACLED Codebook) that reports of one happening may be given. Outlets call
+# one raid an air strike or shelling, one car bomb a suicide bombing or an IED; fighting
+# that takes a place is a clash to one report and a change of territory to another; a
+# report may leave out the police's intervention in a protest. Any other pair of distinct
+# sub-event types is two happenings: a chemical attack is its own event beside the strike
+# that delivered it (as the events stage codes it), a grenade is not a landmine.
+COMPATIBLE_SUB_EVENTS: tuple[frozenset[str], ...] = (
+    frozenset({"Air/drone strike", "Shelling/artillery/missile attack"}),
+    frozenset({"Remote explosive/landmine/IED", "Suicide bomb"}),
+    frozenset({"Armed clash", "Government regains territory"}),
+    frozenset({"Armed clash", "Non-state actor overtakes territory"}),
+    frozenset({"Peaceful protest", "Protest with intervention", "Excessive force against protesters"}),
+    frozenset({"Violent demonstration", "Mob violence"}),
+)
+
+# Two death tolls of one happening differ (early and late counts, sources that count
+# differently: 58 / 86 / 100 for one gas attack within two days), but rarely by more
+# than this factor. Used only where the place or date alone cannot tell happenings apart.
+FIGURE_RATIO = 3.0
+
+# Columns of the store's events table that `EventKey` holds, in its field order: the
+# store's candidate query selects exactly these (`EventKey(*row)`).
+KEY_COLUMNS = ("event_id", "event_type", "sub_event_type", "event_date", "time_precision", "latitude",
+               "longitude", "geo_precision", "location", "side1", "date_source",
+               "admin1", "country", "fatalities", "actor1", "actor2")
 
 _REPORT_COUNT = re.compile(r" \[\d+ reports\]$")
 
 
 @dataclass(frozen=True, slots=True)
 class EventKey:
-    """What merging looks at in a stored event (read without parsing the whole record)."""
+    """What merging looks at in a stored event (read without parsing the whole record).
+
+    The fields after `date_source` refine decisions (regions, countries, figures, battle
+    sides); left at their defaults they are unknown and the rules using them stand aside."""
 
     event_id_cnty: str
     event_type: str
@@ -54,6 +96,12 @@ class EventKey:
     location: str
     side1: str
     date_source: str
+    admin1: str | None = ""
+    country: str | None = ""
+    fatalities: int | None = 0
+    actor1: str | None = ""
+    actor2: str | None = ""
+    fatalities_high: int | None = None  # the highest toll a source gives (not a column yet)
 
 
 @dataclass(frozen=True)
@@ -64,6 +112,16 @@ class Decision:
 
 def date_window(precision: int | None) -> timedelta:
     return timedelta(days=DATE_WINDOW_DAYS.get(precision or 3, 31))
+
+
+def date_reach(event: Event | EventKey) -> int:
+    """Days either side of an event's date its happening may lie: none for an exact day
+    the text gives, a week or a month for coarser ones; a date taken from the publication
+    (the text gives none) is the day of the news or the day before, whatever precision
+    it was given."""
+    if event.date_source == "published":
+        return PUBLICATION_DATE_SLACK_DAYS
+    return date_window(event.time_precision).days
 
 
 def radius_km(precision: int | None) -> float:
@@ -85,30 +143,140 @@ def bounding_box(lat: float, lon: float, km: float) -> tuple[float, float, float
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
+def sub_events_compatible(a: str, b: str) -> bool:
+    """Whether two sub-event types can code one happening (`COMPATIBLE_SUB_EVENTS`)."""
+    return a == b or any(a in group and b in group for group in COMPATIBLE_SUB_EVENTS)
+
+
+def toll_range(event: Event | EventKey) -> tuple[float, float] | None:
+    """The lowest and highest death toll an event's sources give; None when none gives
+    one. A stored key knows its ACLED figure (the lowest) and, when the store keeps it,
+    the highest; without that its sources may have said anything higher."""
+    if isinstance(event, EventKey):
+        if not event.fatalities:
+            return None
+        return event.fatalities, event.fatalities_high or math.inf
+    claimed = [c.value for c in event.claims if c.kind == "fatalities" and c.value > 0]
+    if event.fatalities:
+        claimed.append(event.fatalities)
+    return (min(claimed), max(claimed)) if claimed else None
+
+
+def figures_compatible(a: Event | EventKey, b: Event | EventKey) -> bool:
+    """Whether two events' death tolls can be one happening's: some figure of each within
+    `FIGURE_RATIO` of some figure of the other ("dozens" and "58" in one report, "58" in
+    another, fit). No figure fits anything."""
+    range_a, range_b = toll_range(a), toll_range(b)
+    if range_a is None or range_b is None:
+        return True
+    return range_a[0] <= FIGURE_RATIO * range_b[1] and range_b[0] <= FIGURE_RATIO * range_a[1]
+
+
+def _text(value: str | None) -> str:
+    return value or ""
+
+
+def _level(event: Event | EventKey) -> int:
+    return event.geo_precision or REGION_LEVEL
+
+
+def region_of(event: Event | EventKey) -> str | None:
+    """What a region-level event is placed at: "admin1" when its place is its admin1
+    ("Idlib", "southern Idlib", "Syria's Idlib"), "country" when it is the country,
+    "unresolved" when it names a place the gazetteer does not know (placed at its region's
+    centroid), None for a precise place or when the event's admin1 is not known."""
+    if _level(event) < REGION_LEVEL:
+        return None
+    location = name_key(_text(event.location))
+    if _text(event.country) and location == name_key(event.country):
+        return "country"
+    admin1 = name_key(_text(event.admin1))
+    if not admin1:
+        return None
+    if location == admin1 or location.endswith(" " + admin1) or location.startswith(admin1 + " "):
+        return "admin1"
+    return "unresolved"
+
+
+def _same_name(a: Event | EventKey, b: Event | EventKey) -> bool:
+    return bool(a.location and b.location) and names_match(a.location, b.location)
+
+
+def places_compatible(new: Event | EventKey, old: Event | EventKey) -> tuple[bool, bool, str]:
+    """(compatible, precise, why): whether two events' places can be one place, and
+    whether that rests on precise places (both located better than a region)."""
+    if _text(new.country) and _text(old.country) and new.country != old.country:
+        return False, False, f"different countries ({old.country} / {new.country})"
+    if None in (new.latitude, new.longitude, old.latitude, old.longitude):
+        if new.location and old.location and new.location.lower() == old.location.lower():
+            return True, False, f"same place name ({new.location})"
+        return False, False, "no coordinates or common place name"
+    distance = km_between(new.latitude, new.longitude, old.latitude, old.longitude)
+    limit = radius_km(max(_level(new), _level(old)))
+    if distance > limit:
+        return False, False, f"places {distance:.0f} km apart (radius {limit:.0f})"
+    where = f"{distance:.1f} km apart ({old.location or '?'} / {new.location or '?'})"
+    if _level(new) < REGION_LEVEL and _level(old) < REGION_LEVEL:
+        return True, True, where
+    kinds = (region_of(new), region_of(old))
+    if "unresolved" in kinds and not _same_name(new, old):
+        # A place the gazetteer does not know is one precise place, not its whole region.
+        return False, False, f"different places ({old.location} / {new.location})"
+    if "admin1" in kinds and _text(new.admin1) and _text(old.admin1) and new.admin1 != old.admin1:
+        region, place = (new, old) if kinds[0] == "admin1" else (old, new)
+        return False, False, f"{region.location} does not hold {place.location}"
+    return True, False, where
+
+
+def _same_report(new: Event | EventKey, old: Event | EventKey) -> bool:
+    return bool(set(getattr(new, "report_ids", ())) & set(getattr(old, "report_ids", ())))
+
+
+def _sides_compatible(new: Event | EventKey, old: Event | EventKey) -> bool:
+    if not (new.side1 and old.side1) or new.side1 == old.side1:
+        return True
+    if new.event_type == "Battles":
+        # Either side of a battle may be named first: "rebels attacked the army" / "the army
+        # repelled rebels" are one clash.
+        swapped_sides = getattr(new, "side2", "") and new.side2 == old.side1
+        swapped_actors = _text(new.actor1) and _text(new.actor1) == _text(old.actor2)
+        return bool(swapped_sides or swapped_actors)
+    return False
+
+
 def same_happening(new: Event | EventKey, old: Event | EventKey) -> Decision:
     """Whether two events (mentions) are reports of one happening, and why."""
     if new.event_type != old.event_type:
         return Decision(False, f"different event types ({new.event_type} / {old.event_type})")
+    if not sub_events_compatible(new.sub_event_type, old.sub_event_type):
+        return Decision(False, f"incompatible sub-event types ({old.sub_event_type} / {new.sub_event_type})")
+    if _same_report(new, old):
+        return Decision(False, "events of one report (the events stage told them apart)")
     if "ingested" in (new.date_source, old.date_source):
         return Decision(False, "date unknown")
-    window = date_window(max(new.time_precision, old.time_precision)).days
-    if "published" in (new.date_source, old.date_source):
-        window = max(window, PUBLICATION_DATE_SLACK_DAYS)
+    window = max(date_reach(new), date_reach(old))
     gap = abs((new.event_date - old.event_date).days)
     if gap > window:
         return Decision(False, f"dates {gap} days apart (window {window})")
-    if None not in (new.latitude, new.longitude, old.latitude, old.longitude):
-        distance = km_between(new.latitude, new.longitude, old.latitude, old.longitude)
-        limit = radius_km(max(new.geo_precision or 3, old.geo_precision or 3))
-        if distance > limit:
-            return Decision(False, f"places {distance:.0f} km apart (radius {limit:.0f})")
-        where = f"{distance:.1f} km apart ({old.location or '?'} / {new.location or '?'})"
-    elif new.location and new.location.lower() == old.location.lower():
-        where = f"same place name ({new.location})"
-    else:
-        return Decision(False, "no coordinates or common place name")
-    if new.side1 and old.side1 and new.side1 != old.side1:
+    compatible, precise_place, where = places_compatible(new, old)
+    if not compatible:
+        return Decision(False, where)
+    if not _sides_compatible(new, old):
         return Decision(False, f"actor1 on different sides ({old.side1} / {new.side1})")
+    coarse_date = window > PUBLICATION_DATE_SLACK_DAYS
+    if coarse_date or not precise_place:
+        weak = "a region" if not precise_place else f"a {'month' if window >= MONTH_DAYS else 'week'}"
+        if coarse_date and not precise_place:
+            return Decision(False, "only a region and a coarse date in common")
+        if new.sub_event_type != old.sub_event_type:
+            return Decision(False, f"only {weak} in common and sub-event types differ "
+                                   f"({old.sub_event_type} / {new.sub_event_type})")
+        if not figures_compatible(new, old):
+            return Decision(False, f"only {weak} in common and death tolls far apart "
+                                   f"({old.fatalities} / {new.fatalities})")
+        if window >= MONTH_DAYS and (toll_range(new) is None or toll_range(old) is None):
+            # A town sees many strikes of one kind in a month: only matching tolls tie them.
+            return Decision(False, "only a month in common and no death tolls to compare")
     return Decision(True, f"same event type ({new.event_type}); dates {gap} day(s) apart (window "
                           f"{window}); {where}; actors compatible")
 
@@ -243,3 +411,56 @@ def combine(event_id: str, mentions: list[Event]) -> Event:
                                               "facility_damage": damage})
         merged.health = refresh(first, merged)
     return merged
+
+
+# -- one report's nested duplicates ------------------------------------------------------
+
+_BREADTH = {"country": 2, "admin1": 1}
+
+
+def _breadth(event: Event) -> int:
+    """2 for an event placed at a country, 1 at an admin1 region, 0 at anything finer."""
+    return _BREADTH.get(region_of(event) or "", 0)
+
+
+def _inside(inner: Event, outer: Event) -> bool:
+    if _breadth(inner) >= _breadth(outer) or not outer.country or inner.country != outer.country:
+        return False
+    return _breadth(outer) == 2 or (bool(outer.admin1) and inner.admin1 == outer.admin1)
+
+
+def nests_in(outer: Event, inner: Event) -> bool:
+    """Whether `outer`, one report's event placed only at a region ("Idlib province"),
+    tells the happening that the report's `inner` places inside it ("Khan Sheikhoun").
+
+    Same event type, compatible sub-event types, dates within the coarser precision's
+    window, sides that do not contradict; and the region's toll no larger than the
+    place's (a larger one sums several places: "strikes across Idlib killed 40, 12 of
+    them in Khan Sheikhoun")."""
+    if outer.event_type != inner.event_type or not sub_events_compatible(outer.sub_event_type, inner.sub_event_type):
+        return False
+    if not _inside(inner, outer) or not _sides_compatible(inner, outer):
+        return False
+    window = date_window(max(outer.time_precision, inner.time_precision)).days
+    if "published" in (outer.date_source, inner.date_source):
+        window = max(window, PUBLICATION_DATE_SLACK_DAYS)
+    if abs((outer.event_date - inner.event_date).days) > window:
+        return False
+    return not inner.fatalities or outer.fatalities <= inner.fatalities
+
+
+def collapse_nested(events: list[Event]) -> list[Event]:
+    """One report's events with each region-level duplicate joined to the one event it
+    nests in (`nests_in`), keeping that event's id and place; a region event that could
+    nest in several of the report's events stays as it is (it may sum them)."""
+    events = list(events)
+    while True:
+        for outer in sorted((e for e in events if _breadth(e)), key=_breadth, reverse=True):
+            hosts = [e for e in events if e is not outer and nests_in(outer, e)]
+            if len(hosts) == 1:
+                [inner] = hosts
+                joined = combine(inner.event_id_cnty, [inner, outer])
+                events = [joined if e is inner else e for e in events if e is not outer]
+                break
+        else:
+            return events

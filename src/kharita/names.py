@@ -119,8 +119,17 @@ def key_from_parts(parts: tuple[tuple[str, str], ...] | list[tuple[str, str]]) -
 
 # Word-initial solid article before a doubled sun letter: Ezzor, Essalam, Ettal.
 _SOLID_ARTICLE = re.compile(r"^[ae](?=(t|th|d|dh|r|z|s|sh|n)\1)")
+_SOLID_ARTICLE_WORD = re.compile(r"^([ae](t|th|d|dh|r|z|s|sh|n))(\2[aeiou]\w{1,})$", re.IGNORECASE)
 _FINAL_H = re.compile(r"(?<=[aeiou])h$")
 _INNER_VOWELS = re.compile(r"(?<=.)[aeiouyw]")
+
+
+def split_solid_article(word: str) -> str | None:
+    """A word written with its assimilated article fused on, split off: "Ezzor" -> "Ez-zor"
+    (Deir Ezzor = Deir ez-Zor), "Arraqqa" -> "Ar-raqqa"; None for other words. A variant
+    to try when the word as written is unknown: "Essen" would be "Es-sen"."""
+    m = _SOLID_ARTICLE_WORD.match(word)
+    return f"{m.group(1)}-{m.group(3)}" if m else None
 
 
 @lru_cache(maxsize=200_000)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from . import actors, casualties, control, dates, events, health, places, text
+from . import actors, casualties, control, dates, events, health, merge, places, text
 from .doc import Doc, Place, PlaceMention
 from .gazetteer import Gazetteer, default_gazetteer
 from .lexicon import fold
@@ -35,6 +35,8 @@ class Pipeline:
         actors.annotate(doc, folded)
         casualties.annotate(doc)
         events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
+        # "Strikes in Idlib province" and "strikes on Khan Sheikhoun" the same day: one event.
+        doc.events = merge.collapse_nested(doc.events)
         health.annotate(doc, folded)
         doc.control = control.annotate(doc, folded, self.locate)
         return doc

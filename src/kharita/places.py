@@ -16,8 +16,9 @@ highway", "10 km west of X") say what it is. Per document:
    (place=None) when the context says they are places ("the village of X",
    "X, north of Y", "towns like X and Y").
 4. Same-name candidates are ranked by the report's focus (the countries and
-   first-level units it names, nearness to its unambiguous places), then by
-   feature class and population.
+   first-level units it names, nearness to its unambiguous places and counties,
+   candidates of its other names lying near each other), then by feature class,
+   capital status and population.
 5. Relative expressions ("about 10 km west of X") set direction, distance and
    anchor on the mention they describe (geo_precision 2 when it is unknown to
    the gazetteer); with no such mention, the expression itself becomes a
@@ -32,21 +33,25 @@ to be people ("Matthew D. Flores", "Flores, 26,", "Andy Trapani") are no places;
 with `demonyms=True`, "Syrian"/"Palestinians" become "demonym" mentions of their
 country (the geoparsing corpora count them; the events stage ignores them).
 
-Measured with `kharita eval geoparse` (2026-11, on ../shared/eval, not shipped;
-F1 and accuracy at 161 km, all roles counted): LGL 0.61 / 0.74, GeoWebNews
-0.63 / 0.76, GeoVirus 0.63 / 0.75 (0.67 without demonyms, which it does not
-annotate). Most resolution errors left are the gazetteer's: country points are
-countrystatecity centroids (the US one is 235 km from GeoNames'), and there are
-no US counties or continents. ~500 reports/s on LGL (~2 KB each) from cold
-caches, ~650 once warm, CPU time on one core; the most-named governorate is
-FA-KES's coded one in 133/161 Syrian reports.
+Measured with `kharita eval geoparse` (2026-11-25, on ../shared/eval, not shipped;
+F1 and accuracy at 161 km, all roles counted): LGL 0.71 / 0.853, GeoWebNews
+0.76 / 0.891, GeoVirus 0.71 / 0.84. Most resolution errors left are local US
+namesakes the article gives no other evidence for, and points that the
+corpora's annotators put elsewhere (the EU, Canada, "New York" the state).
+~350-550 reports/s on one core depending on the machine's load; the most-named
+governorate is FA-KES's coded one in 133/161 Syrian reports.
+
+In a report about one country, a capital or a country standing for its government ("the
+Damascus regime", "Moscow's support", "Washington announced", "US-led") is an affiliation; a
+name whose entries all lie in countries the report never names stays unknown unless it is
+well known; "Syrias Idlib" (a possessive that lost its apostrophe) is Syria's Idlib.
 """
 from __future__ import annotations
 
 import bisect
 import math
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -62,11 +67,14 @@ from .names import (
     key_similarity,
     name_key,
     skeleton_key,
+    split_solid_article,
 )
 
 __all__ = ["find_places", "locate", "demonym_country", "name_key", "skeleton_key"]
 
 MAX_SPAN_TOKENS = 5
+# Features located at ACLED geo_precision 3 (the region).
+_COARSE_FEATURES = frozenset({"admin1", "admin2", "country", "continent"})
 
 _CONNECTORS = frozenset(
     "al el il ul as es ash esh ech ad ed adh ar er at et ath az ez an en "
@@ -137,7 +145,8 @@ _SUBJECT_REL = re.compile(
     re.IGNORECASE)
 _INSIDE_NEXT = re.compile(r"\s+in\s+(?:the\s+)?(?:" + _DIRECTION_ALT + r")\s+[A-Z]", re.IGNORECASE)
 # Between a place and the unit holding it: "Ariha in Idlib province", "Wintersville, Ohio".
-_IN_UNIT_GAP = re.compile(r",\s+|\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?", re.IGNORECASE)
+_IN_UNIT_GAP = re.compile(r",\s+|(?:\s+(?:neighbou?rhood|district|quarter|area|camp|suburb|village|town))?"
+                          r"\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?", re.IGNORECASE)
 _DIRECTION_BEFORE = re.compile(r"\b(" + _DIRECTION_ALT + r")\s+$", re.IGNORECASE)
 
 # --- other context ---------------------------------------------------------------
@@ -155,6 +164,10 @@ _LIST_AFTER_NOUN = re.compile(
     r"(?:\b(nearby|neighbou?ring|surrounding|adjacent|close\s?by)\s+)?"
     r"\b(?:towns|villages|cities|suburbs|neighbou?rhoods|districts|areas|camps|places|localities)\s+"
     r"(?:like|such\s+as|including|of|namely)\s+$", re.IGNORECASE)
+# Between a unit and an unknown place in it: "the Aleppo province village of X".
+_UNIT_NOUN_OF = re.compile(
+    r"(?:\s+(?:province|governorate|countryside|region|district|county))?(?:['’]s)?\s+(?:[a-z]+\s+)?"
+    r"(?:town|village|city|suburb|hamlet|settlement|neighbou?rhood|district|area|camp)\s+of\s+", re.IGNORECASE)
 _LIST_SEP = re.compile(r",\s*|\s+and\s+|,\s+and\s+|\s+or\s+")
 _ADMIN_AFTER = re.compile(r"\s+(provinces?|governorates?|countryside|regions?|oblasts?)\b", re.IGNORECASE)
 _MINOR_ADMIN_AFTER = re.compile(r"\s+(county|counties|district|districts|department|parish)\b", re.IGNORECASE)
@@ -240,6 +253,19 @@ def _demonym_forms() -> tuple[frozenset[str], frozenset[str]]:
         if d.endswith("man"):
             forms.add(d[:-3] + "men")
     return frozenset(forms), frozenset(firsts)
+
+
+@cache
+def _continent_demonyms() -> dict[str, str]:
+    """"european" -> "Europe", "latin american" -> "South America" ("" for no continent: "central american")."""
+    return {k.lower(): v or "" for k, v in load_data("places_lexicon.yaml")["continent_demonyms"].items()}
+
+
+@cache
+def _continent_demonym_firsts() -> frozenset[str]:
+    """First words of the continent demonyms, singular and plural: a cheap filter."""
+    firsts = {k.split()[0] for k in _continent_demonyms()}
+    return frozenset(firsts | {w + "s" for w in firsts})
 
 
 @cache
@@ -338,7 +364,7 @@ class _Ctx:
     """Per-document state shared by the steps."""
 
     __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "headline_starts", "person_words",
-                 "sentences")
+                 "sentences", "capitals")
 
     def __init__(self, doc: Doc, text: str, toks: list[_Tok]) -> None:
         self.text = text
@@ -349,6 +375,7 @@ class _Ctx:
         self.headline_starts = [a for a, _ in self.headlines]
         self.person_words: set[str] = _person_words(text, toks, self.lex)
         self.sentences = sorted({s.start for s in doc.sentences} | self.starts)
+        self.capitals: frozenset[int] = frozenset()
 
     def in_headline(self, pos: int) -> bool:
         i = bisect.bisect_right(self.headline_starts, pos) - 1  # headlines are lines: in order, disjoint
@@ -381,6 +408,7 @@ def find_places(doc: Doc, gazetteer: Gazetteer | None = None, *, demonyms: bool 
         return
     gaz = gazetteer or default_gazetteer()
     ctx = _Ctx(doc, text, toks)
+    ctx.capitals = gaz.capitals()
     found_places = _find(ctx, gaz)
     if demonyms:
         found_places = _with_demonyms(ctx, gaz, found_places)
@@ -395,8 +423,12 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
     options: list[dict[tuple[int, int], str]] = []
     keys: set[str] = set()
     state_keys: dict[str, str] = {}
+    variants: dict[tuple[int, int], str] = {}  # span -> its key with a solid article split off ("Deir Ezzor")
     for a, b in runs:
         opts: dict[tuple[int, int], str] = {}
+        split = {j: split_solid_article(toks[j].text) for j in range(a + 1, b + 1)
+                 if toks[j].cap and len(toks[j].text) > 4 and toks[j].text[0] in "AaEe"} if b > a else {}
+        split = {j: w for j, w in split.items() if w}
         for i in range(a, b + 1):
             if not toks[i].cap and i != a:
                 continue
@@ -418,10 +450,22 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
                     if k:
                         opts[(i, j)] = k
                         keys.add(k)
+                        if split and parts is not None and any(i < x <= j for x in split):
+                            v = name_key(" ".join(split.get(x, toks[x].text) for x in range(i, j + 1)))
+                            if v and v != k:
+                                variants[(i, j)] = v
+                                keys.add(v)
         options.append(opts)
-        if b == a and toks[a].text.endswith("s") and len(toks[a].text) > 4 and not toks[a].possessive:
-            keys.add(opts.get((a, a), "")[:-1])  # "Syrias": a possessive that lost its apostrophe
+        for i in range(a, b + 1):
+            t = toks[i]
+            if t.cap and t.text.endswith("s") and len(t.text) > 4 and not t.possessive and (i, i) in opts:
+                keys.add(opts[(i, i)][:-1])  # "Syrias (Idlib)": a possessive that lost its apostrophe
     found = gaz.lookup_keys(keys)
+    for span, v in variants.items():
+        r_opts = next(o for (a, b), o in zip(runs, options) if a <= span[0] <= b)
+        if not found.get(r_opts[span]) and found.get(v):
+            r_opts[span] = v
+    runs, options = _split_glued_possessives(toks, runs, options, found)
     for k, state in state_keys.items():
         unit = gaz.admin1("US", state)
         found[k] = ((unit, True),) if unit is not None else ()
@@ -445,12 +489,6 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
         if w is not None and w.hits and max(w.extra["score"].values()) >= 85.0:
             _classify_run(ctx, (a, b), [w], cands, unmatched)
             continue
-        if b == a and (a, a) in opts and not found.get(opts[(a, a)]):
-            stem = opts[(a, a)][:-1]
-            if stem and any(p.feature in ("country", "admin1") or p.population >= 100_000
-                            for p, _ in found.get(stem, ())):
-                opts[(a, a)] = stem
-                toks[a].possessive = True
         matched: list[_Cand] = []
         i = a
         while i <= b:
@@ -472,7 +510,7 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
             i = j + 1
         # Cut the run at list words outside the matches: "Gainesville on March", "Barzeh and
         # Tishreen", "University of Florida" are two names each, "Bosnia and Herzegovina" one.
-        covered = {t for c in matched for t in range(c.first, c.last + 1)}
+        covered = {t for c in matched for t in range(c.first, c.last + 1)} if b > a else ()
         seg_start, prev_seg = a, None
         for i in range(a, b + 2):
             if i <= b and (toks[i].text not in _LIST_WORDS or i in covered):
@@ -509,9 +547,45 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
     cands.sort(key=lambda c: c.start)
     for c in cands:
         _context(ctx, c)
+    for x, y in zip(cands, cands[1:]):
+        # "brokered by Moscow and Washington": a capital listed with one standing for its government.
+        if x.extra.get("metonymy") and y.role == "location" and _LIST_SEP.fullmatch(text, x.end, y.start) and (any(
+                p.feature == "country" for p, _ in y.hits) or _metonymic_capital(ctx, y)):
+            y.role = "affiliation"
+            y.extra["metonymy"] = True
     _cue_lists(ctx, cands)
     cands = _resolve(gaz, ctx, cands)
     return _mentions(ctx, cands)
+
+
+def _split_glued_possessives(toks: list[_Tok], runs: list[tuple[int, int]],
+                             options: list[dict[tuple[int, int], str]], found: dict[str, tuple]
+                             ) -> tuple[list[tuple[int, int]], list[dict[tuple[int, int], str]]]:
+    """Runs opening with a possessive whose apostrophe was lost ("Syrias Idlib", "Syrias"):
+    the possessor (a country, a first-level unit or a city of 100,000) becomes a run of its
+    own, and what follows another, as with "Syria's Idlib". Only where the word as written,
+    and no longer name starting with it, is known."""
+    out_runs, out_opts = [], []
+    for (a, b), opts in zip(runs, options):
+        start = a
+        for i in range(a, b + 1):
+            key = opts.get((i, i))
+            if not key or not key.endswith("s") or found.get(key) or key[:-1] not in found or any(
+                    found.get(opts.get((h, j), "")) for h in range(start, i + 1) for j in range(i, b + 1)
+                    if (h, j) != (i, i)):  # "St. Marys" is a name
+                continue
+            stem = key[:-1]
+            if any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in found[stem]):
+                toks[i].possessive = True
+                out_runs.append((start, i))
+                part = {span: k for span, k in opts.items() if start <= span[0] and span[1] < i}
+                part[(i, i)] = stem
+                out_opts.append(part)
+                start = i + 1
+        if start <= b:
+            out_runs.append((start, b))
+            out_opts.append({span: k for span, k in opts.items() if span[0] >= start} if start > a else opts)
+    return out_runs, out_opts
 
 
 _CUE_BEFORE = _LOCATIVE | _STRONG_PREP | frozenset(
@@ -523,7 +597,7 @@ _CUE_AFTER = re.compile(r"\s*,|\s+(?:in|and|or)\s|[\s-]+(?:" + "|".join(
 
 def _may_be_cued(ctx: _Ctx, c: _Cand) -> bool:
     """A cheap superset of the contexts `_context`, `_cue_lists` and `_resolve` count as cues."""
-    if c.headline or c.extra.get("whole"):
+    if c.headline or c.extra.get("whole") or (c.first and ctx.toks[c.first - 1].possessive):
         return True
     before = ctx.text[max(0, c.start - 30):c.start].rstrip()
     if not before or before[-1] in ",;:(":
@@ -540,10 +614,23 @@ def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> l
     extra: list[PlaceMention] = []
     i, n = 0, len(toks)
     forms, firsts = _demonym_forms()
+    continents = _continent_demonyms()
+    continent_firsts = _continent_demonym_firsts()
     while i < n:
         t = toks[i]
         span, cc = None, None
         lw = t.text.lower()
+        continent = _continent_demonym(text, toks, i, continents) if lw in continent_firsts else None
+        if continent is not None:
+            span, name = continent
+            i += 1 if span[1] == t.end else 2
+            place = next((p for p in gaz.lookup(name) if p.feature == "continent"), None) if name else None
+            k = bisect.bisect_right(starts, span[0]) - 1
+            inside = (k >= 0 and taken[k][1] > span[0]) or (k + 1 < len(taken) and taken[k + 1][0] < span[1])
+            if place is not None and not inside:
+                extra.append(PlaceMention(span[0], span[1], text[span[0]:span[1]], place=place, candidates=[place],
+                                          role="demonym", geo_precision=3))
+            continue
         if lw in firsts and i + 1 < n and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " ":
             cc = demonym_country(text[t.start:toks[i + 1].end])  # "Sri Lankan", "North Korean"
             if cc:
@@ -573,6 +660,24 @@ def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> l
     return sorted(mentions + extra, key=lambda m: (m.start, -m.end))
 
 
+def _continent_demonym(text: str, toks: list[_Tok], i: int, table: dict[str, str]
+                       ) -> tuple[tuple[int, int], str] | None:
+    """((start, end), continent name) of a continent's demonym at token i ("Europeans", "Latin American")."""
+    t = toks[i]
+    if not t.cap:
+        return None
+    if i + 1 < len(toks) and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " ":
+        two = f"{t.text} {toks[i + 1].text}".lower()
+        for form in (two, two[:-1] if two.endswith("s") else ""):
+            if form in table:
+                return (t.start, toks[i + 1].end), table[form]
+    lw = t.text.lower()
+    for form in (lw, lw[:-1] if lw.endswith("s") else ""):
+        if form in table and " " not in form:
+            return (t.start, t.end), table[form]
+    return None
+
+
 def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
     """Sentence (and line) starts, and the spans of title-case lines: headlines and captions."""
     starts = {s.start for s in sentences}
@@ -597,7 +702,7 @@ _AMPERSAND_AFTER = re.compile(r"\s?&\s?[A-Z]")
 _AMPERSAND_BEFORE = re.compile(r"[A-Z][\w'’]*\s?&\s?$")
 _NEXT_WORD = re.compile(r"\s+(\w+)")
 _SPEECH_AFTER = re.compile(r" (?:said|says|told|added|explained|noted|asked)\b")
-_COUNTRY_CODES = frozenset({"us", "uk", "usa", "uae", "drc"})  # capitalised abbreviations that are places
+_COUNTRY_CODES = frozenset({"us", "uk", "usa", "uae", "drc", "eu"})  # capitalised abbreviations that are places
 _DESIGNATION_AFTER = re.compile(r" (?:No\.? ?)?\d+[A-Z]{0,3}\b(?![,.:/]\d)")
 _AGE_AFTER = re.compile(r",\s+\d{1,3},\s")
 _SAID = ("said ", "says ", "according to ")
@@ -751,6 +856,9 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         role = "affiliation"  # "Free Idlib Army", "Ahrar al-Sham"
     elif lead and lead[0] in lex["org_suffixes"] and not headline:
         role = "affiliation"  # "University of Florida", "Ministry of Defence"
+    elif trail and trail[0] in lex["source_trailers"] and text.endswith(" in ", 0, toks[a].start) and all(
+            toks[i].text.isupper() for i in range(last_m.last + 2, b + 1)):  # "Monitor", "Monitor AFP"
+        pass  # "... killed in Syria Monitor": a headline's source after the place, its dash lost
     elif trail and trail[-1] in lex["org_suffixes"] and trail[-1] not in lex["site_suffixes"] and not (
             len(trail) == 1 and (trail[0] in lex["admin_suffixes"] or trail[0] in lex["city_suffixes"]
                                  or trail[0] in lex["minor_admin_suffixes"])):
@@ -794,8 +902,9 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     while a < b and toks[a].text.lower() not in lex["name_prefixes"] and (
             not toks[a].cap or toks[a].text.lower() in lex["common_words"]
             or toks[a].text.lower() in ctx.lower_words or toks[a].text.lower() in _DIRECTIONS):
-        if not toks[a].cap and toks[a].text in _LEADING_ARTICLES and toks[a + 1].cap:
-            break
+        if toks[a].text.lower() in _LEADING_ARTICLES and toks[a + 1].cap and (
+                toks[a].cap or ctx.text[toks[a].end:toks[a + 1].start] == "-"):
+            break  # "al-Tukhar", "Al-Tukhar", "El Malah": the article belongs to the name
         a += 1
     # And trailing kinds of place: "Qaboun Camp", "Abdin District".
     while b > a and (toks[b].text.lower() in lex["city_suffixes"] or toks[b].text.lower() in lex["admin_suffixes"]
@@ -922,8 +1031,57 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
         c.role = "route"
     elif tail.endswith(" to") and _ROAD_TO_BEFORE.search(before):
         c.role = "route"
+    if c.role == "location" and c.hits and _metonymy(ctx, c, last):
+        c.role = "affiliation"
+        c.extra["metonymy"] = True
+    owner = ctx.toks[c.first - 1] if c.first else None
+    if owner is not None and owner.possessive and owner.end + 3 >= c.start:
+        if c.hits:
+            c.strong = True  # "Syria's Manbij", "Syrias Manbij": a known place of the possessor
+        if c.prep is None:  # "in Syrias Khan Touman": in the place the possessor holds
+            word = _word_before(text[max(0, owner.start - 20):owner.start])
+            c.prep = word.lower() if word.lower() in _LOCATIVE else None
     if c.admin_cue or c.city_cue or c.prep in _STRONG_PREP:
         c.strong = True
+
+
+_METONYMIC_CAPITAL = 200_000
+
+
+def _metonymic_capital(ctx: _Ctx, c: _Cand) -> bool:
+    """A capital under its own name, populous enough to stand for a state ("Douglas said" is
+    a person, not the Isle of Man's capital; "Salisbury" no longer Zimbabwe's)."""
+    return any(main and p.geonameid in ctx.capitals and p.population >= _METONYMIC_CAPITAL for p, main in c.hits)
+
+
+_AFTER_WORD = re.compile(r"(?:['’]?s)?\s+([a-z]+)\b")
+_HYPHEN_WORD = re.compile(r"[-\u2010\u2011]([a-z]+)\b")
+
+
+def _metonymy(ctx: _Ctx, c: _Cand, before_word: str) -> bool:
+    """Whether the name stands for an actor, not a place: "US-led", "Iran-backed" (any
+    place); a capital or a country as its government: "the Damascus regime", "Moscow's
+    support", "Washington announced", "brokered by Moscow" (a capital), but not "activists
+    in Damascus said" or "east of Damascus, said the monitor"."""
+    text, lex = ctx.text, ctx.lex
+    m = _HYPHEN_WORD.match(text, c.end)
+    if m:
+        return m.group(1) in lex["affiliation_hyphens"]
+    capital = _metonymic_capital(ctx, c)
+    if not capital and not any(p.feature == "country" for p, _ in c.hits):
+        return False
+    if c.last != c.first and not capital and not ctx.toks[c.last].cap:
+        return False
+    m = _AFTER_WORD.match(text, c.end)
+    word = m.group(1) if m else ""
+    if word in lex["metonymy_nouns"]:
+        return True
+    if before_word in _LOCATIVE or before_word in ("of", "to", "from", "and", "on", "the", "between"):
+        return False
+    if capital and before_word == "by":
+        return True  # "brokered by Moscow"
+    return bool(word) and (word in lex["speech_verbs"] or word in lex["metonymy_verbs"]) and m.start() == c.end \
+        if text[c.end:c.end + 1] != "," else False
 
 
 def _cue_lists(ctx: _Ctx, cands: list[_Cand]) -> None:
@@ -962,13 +1120,48 @@ def _norm_dir(d: str) -> str:
 # Weights of the candidate ranking, chosen on the geoparsing corpora (LGL, GWN, GeoVirus):
 # flat around these values; the population weight is kept low so that a plain "Hama"
 # stays the city rather than the (more populous) governorate.
-_W = {"focus": 2.0, "admin_focus": 1.5, "pop": 0.5, "main": 0.4, "country": 2.0, "populated": 1.0,
-      "admin1": 0.3, "near60": 2.0, "near150": 1.2, "near400": 0.5, "affiliation_vote": 0.25}
+_W = {"focus": 2.0, "admin_focus": 1.5, "pop": 0.5, "main": 0.4, "country": 2.0, "continent": 2.0, "populated": 1.0,
+      "admin1": 0.3, "near60": 2.0, "near150": 1.2, "near400": 0.5, "affiliation_vote": 0.25, "capital": 1.0,
+      "colocated": 1.5}
+
+
+# A report is about one country when its focus votes are this many, and this many times the
+# next country's; then a place abroad must be in a country the report names, or be this populous.
+_DOMINANT_RATIO = 3.0
+_DOMINANT_MIN = 3.0
+_DOMINANT_NAMES = 2  # distinct names placing it in that country alone
+_WELL_KNOWN_POPULATION = 500_000
 
 
 def _km(a: Place, b: Place) -> float:
     x = (b.longitude - a.longitude) * math.cos(math.radians((a.latitude + b.latitude) / 2))
     return 111.195 * math.hypot(x, b.latitude - a.latitude)
+
+
+_CELL_DEG = 0.5  # about 55 km of latitude
+
+
+def _cell(p: Place) -> tuple[int, int]:
+    return int(p.latitude // _CELL_DEG), int(p.longitude // _CELL_DEG)
+
+
+def _colocated(cells: dict[tuple[int, int], dict[str, float]], hoods: dict[tuple[int, int], dict[str, float]],
+               p: Place, key: str) -> float:
+    """The votes of the other names with a candidate in p's grid cell or the cells around it
+    (within ~55-110 km), each name's vote shared among its candidates. `hoods` memoises the
+    neighbourhoods of cells."""
+    cell = _cell(p)
+    votes = hoods.get(cell)
+    if votes is None:
+        y, x = cell
+        votes = {}
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                found = cells.get((y + dy, x + dx))
+                if found:
+                    votes.update(found)
+        hoods[cell] = votes
+    return sum(votes.values()) - votes.get(key, 0.0)
 
 
 def _nearest_km(p: Place, others: list[Place]) -> float:
@@ -988,8 +1181,8 @@ def _nearest_km(p: Place, others: list[Place]) -> float:
 
 
 def _major(p: Place) -> bool:
-    """A country or a populous first-level unit: its name is rarely anything else."""
-    return p.feature == "country" or (p.feature == "admin1" and p.population >= 300_000)
+    """A continent, a country or a populous first-level unit: its name is rarely anything else."""
+    return p.feature in ("country", "continent") or (p.feature == "admin1" and p.population >= 300_000)
 
 
 def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozenset()) -> str:
@@ -1086,10 +1279,11 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     # Focus: the countries and first-level units the report names, weighted by ambiguity.
     focus: Counter = Counter()
     admin_focus: Counter = Counter()
+    focus_names: dict[str, set[str]] = defaultdict(set)  # a country -> the names voting for it alone
     counts = Counter(c.key for c in cands)
     for c in cands:
-        if not c.hits or c.weak or c.fuzzy:
-            continue
+        if not c.hits or c.weak or c.fuzzy or any(p.feature == "continent" for p, _ in c.hits):
+            continue  # a continent ("EU") is evidence of no country
         if c.first == c.last and ctx.toks[c.first].text.lower() in ctx.person_words and not any(
                 _major(p) for p, _ in c.hits):
             continue  # "Jeff Hamilton ... Hamilton will appear"
@@ -1105,6 +1299,8 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 p.feature == "admin1" and p.population >= 1_000_000)}
             for cc in ccs:
                 focus[cc] += weight * 2.0 / len(ccs)
+            if len(ccs) == 1:
+                focus_names[next(iter(ccs))].add(c.key)
         else:
             # One vote per mention, shared among its countries by how well-known their entries are.
             prior: dict[str, float] = {}
@@ -1115,6 +1311,8 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             total_prior = sum(prior.values())
             for cc, v in prior.items():
                 focus[cc] += weight * v / total_prior
+            if len(prior) == 1:
+                focus_names[next(iter(prior))].add(c.key)
         units = {(p.country_code, p.admin1) for p, _ in c.hits if p.feature == "admin1" or c.admin_cue}
         for unit in units:
             admin_focus[unit] += weight / len(units)
@@ -1133,13 +1331,47 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     named = {p.country_code for c in cands for p, _ in c.hits if p.feature == "country" and c.role != "affiliation"}
     named |= {cc for cc, v in demonyms.items() if v >= 1.0}
 
+    # A report clearly about one country: a name whose every entry lies in a country the report
+    # neither names nor is about is more likely a place of its own country the gazetteer lacks
+    # ("Ez Zahra" in a report on Syria is no Tunisian town), unless it is well known.
+    if top and top[0][1] >= _DOMINANT_MIN and (len(top) == 1 or top[1][1] * _DOMINANT_RATIO <= top[0][1]) \
+            and len(focus_names[top[0][0]]) >= _DOMINANT_NAMES:
+        home = top[0][0]
+        for c in cands:
+            if not c.hits or c.fuzzy or c.role not in ("location", "region"):
+                continue
+            if any(main for _, main in c.hits) and not any(main and p.country_code == home for p, main in c.hits):
+                # At home only under an old or other name unlike its own ("Adra" for Daraa), and some
+                # place's own name abroad: the name is most likely a third place the gazetteer lacks.
+                c.hits = tuple((p, main) for p, main in c.hits if main or p.country_code != home
+                               or p.feature in ("country", "admin1") or key_similarity(c.key, name_key(p.name)) >= 80)
+            plausible = tuple((p, main) for p, main in c.hits if p.country_code == home or p.country_code in named
+                              or _major(p) or p.geonameid in ctx.capitals or p.population >= _WELL_KNOWN_POPULATION)
+            if len(plausible) < len(c.hits):
+                c.extra["all_hits"] = c.hits  # still where its name lies, for the other names' votes
+                c.hits = plausible
+    for x, y in zip(cands, cands[1:]):
+        if y.first == x.last + 1 and ctx.toks[x.last].possessive and y.start - x.end <= 3 and x.hits and not any(
+                _major(p) and p.feature == "country" for p, _ in y.hits):
+            # "Aleppo's Salah Eddin", "Syrias Manbij": a place of the possessor's country, else unknown.
+            ccs = {p.country_code for p, _ in x.hits}
+            y.hits = tuple(h for h in y.hits if h[0].country_code in ccs)
+            if not y.hits:
+                y.fuzzy = False
+                y.extra["inside_next"] = True  # anchored to the possessor below
+                y.extra["possessor"] = x
     for x, y in zip(cands, cands[1:]):
         if any(p.feature in ("country", "admin1") for p, _ in y.hits) and y.role == "location" and \
                 _IN_UNIT_GAP.fullmatch(ctx.text, x.end, y.start):
             if ctx.text[x.end] == ",":
                 x.strong = True  # "Wintersville, Ohio"
-            x.extra["in_unit"] = {p.country_code for p, _ in y.hits if p.feature == "country"} | {
+            in_unit = x.extra["in_unit"] = {p.country_code for p, _ in y.hits if p.feature == "country"} | {
                 (p.country_code, p.name) for p, _ in y.hits if p.feature == "admin1"}
+            if x.hits and not x.fuzzy and ctx.text[x.end] != "," and not any(
+                    p.feature in ("country", "continent") for p, _ in x.hits) and not any(
+                    p.country_code in in_unit or (p.country_code, p.admin1) in in_unit
+                    or (p.country_code, p.name) in in_unit for p, _ in x.hits):
+                x.hits = ()  # "Salah Eddin neighborhood in Aleppo": not Iraq's Saladin, a place the gazetteer lacks
             if not x.hits:
                 x.extra["inside_next"] = True  # an unknown place inside a known unit
                 x.strong = x.strong or (not x.initial and x.prep in _LOCATIVE)
@@ -1158,6 +1390,21 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     total = sum(focus.values()) or 1.0
     admin_total = 1.0 + sum(admin_focus.values())
 
+    capitals = gaz.capitals()
+    # Where the candidates of the other names lie: in the report's main countries, a candidate
+    # near a candidate of another name is likelier ("Paris" and "Henry County" are Paris and
+    # Henry County, Tennessee; but London and Paris, Ontario, only in a report on Canada).
+    # A name's candidates share one vote: a unique name is strong evidence, "Springfield" weak.
+    cells: dict[tuple[int, int], dict[str, float]] = {}
+    hoods: dict[tuple[int, int], dict[str, float]] = {}  # a cell -> the votes in it and around it
+    for c in kept:
+        hits = c.extra.get("all_hits", c.hits)
+        if c.role == "affiliation" or c.fuzzy or not hits:
+            continue
+        share = 1.0 / min(len(hits), 25)
+        for p, _ in hits[:25]:
+            if p.feature in ("populated", "admin2", "site"):
+                cells.setdefault(_cell(p), {})[c.key] = share
     anchors = {c.hits[0][0].geonameid: c.hits[0][0] for c in kept
                if c.role != "affiliation" and len(c.hits) == 1 and c.hits[0][0].feature == "populated"}
     for _round in range(2):
@@ -1177,9 +1424,16 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             hits = c.hits[:25]  # best-known first: "Springfield" has dozens
             own = {p.geonameid for p, _ in c.hits}  # same-name entries do not vouch for each other
             near = [q for q in anchors.values() if q.geonameid not in own]
+            major = any(_major(p) for p, _ in c.hits)  # "California" the state, not California, Maryland
             best, best_s = None, -1e9
             for p, main in hits:
-                s = _W["focus"] * focus.get(p.country_code, 0) / total
+                if p.geonameid in capitals:
+                    s = _W["capital"]  # "Washington": the capital, unless the report says otherwise
+                else:
+                    s = 0.0
+                if not major and p.country_code in top_focus and p.feature in ("populated", "admin2", "site"):
+                    s += _W["colocated"] * min(_colocated(cells, hoods, p, c.key), 2.0)
+                s += _W["focus"] * focus.get(p.country_code, 0) / total
                 s += _W["admin_focus"] * admin_focus.get((p.country_code, p.admin1), 0) / admin_total
                 s += math.log10(p.population + 1) * _W["pop"]
                 s += _W["main"] if main else 0.0
@@ -1202,12 +1456,14 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                     best, best_s = p, s
             c.place = memo[sig] = best
         anchors = {c.place.geonameid: c.place for c in kept
-                   if c.place is not None and c.place.feature == "populated" and c.role != "affiliation"}
+                   if c.place is not None and c.place.feature in ("populated", "admin2") and c.role != "affiliation"}
     for c in kept:
         p = c.place
         if p is None or c.role != "location":
             continue
-        if p.feature == "admin1" and (c.admin_cue or c.minor_admin_cue or c.direction_adj):
+        if p.feature == "continent":
+            c.role = "continent"  # a continent or union: no place where something happened
+        elif p.feature == "admin1" and (c.admin_cue or c.minor_admin_cue or c.direction_adj):
             c.role = "region"
         elif c.admin_cue and p.feature != "admin1":
             unit = gaz.admin1(p.country_code, p.admin1) if p.admin1 else None
@@ -1222,7 +1478,7 @@ def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
     for c in cands:
         m = PlaceMention(c.start, c.end, text[c.start:c.end], place=c.place,
                          candidates=[q for q, _ in c.hits][:10], role=c.role)
-        if c.place is not None and (c.place.feature in ("admin1", "admin2", "country") or c.role == "region"):
+        if c.place is not None and (c.place.feature in _COARSE_FEATURES or c.role == "region"):
             m.geo_precision = 3
         c.mention = m
         mentions.append(m)
@@ -1239,6 +1495,14 @@ def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
                      and q.mention is not None and q.role == "location"]
             if prior:
                 _set_anchor(m, prior[-1], "near", None)
+        owner = c.extra.get("possessor")
+        if m.place is None and m.anchor is None and owner is not None and owner.mention is not None \
+                and owner.mention.place is not None:
+            _set_anchor(m, owner.mention, None, None)
+        if m.place is None and m.anchor is None and idx and _UNIT_NOUN_OF.fullmatch(text, cands[idx - 1].end, c.start):
+            prev = cands[idx - 1].mention
+            if prev is not None and prev.place is not None:
+                _set_anchor(m, prev, None, None)  # "the Aleppo province village of Al-Tukhar": in the province
         if c.extra.get("inside_next") and idx + 1 < len(cands) and m.anchor is None:
             nxt = cands[idx + 1]
             if nxt.mention is not None and nxt.place is not None and _IN_UNIT_GAP.fullmatch(text, c.end, nxt.start) \
@@ -1309,7 +1573,7 @@ def locate(mention: PlaceMention) -> tuple[float | None, float | None, int | Non
     """
     p = mention.place
     if p is not None:
-        if mention.role == "region" or p.feature in ("admin1", "admin2", "country"):
+        if mention.role == "region" or p.feature in _COARSE_FEATURES:
             return p.latitude, p.longitude, 3, p
         return p.latitude, p.longitude, 1, p
     seen: set[int] = set()
@@ -1317,7 +1581,7 @@ def locate(mention: PlaceMention) -> tuple[float | None, float | None, int | Non
     while a is not None and id(a) not in seen:
         seen.add(id(a))
         if a.place is not None:
-            if a.role == "region" or a.place.feature in ("admin1", "admin2", "country"):
+            if a.role == "region" or a.place.feature in _COARSE_FEATURES:
                 return a.place.latitude, a.place.longitude, 3, a.place
             return a.place.latitude, a.place.longitude, 2, a.place
         a = a.anchor

@@ -1,21 +1,36 @@
-"""The store: reports and events in SQLite (default) through SQLAlchemy Core.
+"""The store: reports and events in SQLite (default) or PostgreSQL, through SQLAlchemy Core.
 
-Each report is written with its events in one transaction, so a crash mid-batch
-loses nothing already committed and leaves no half-written report. Writing the
-same report twice changes nothing (report ids are content hashes).
+Each report is written with its events in one transaction (or several reports in one,
+with `add_many`), so a crash loses nothing already committed and leaves no half-written
+report. Writing the same report twice changes nothing (report ids are content hashes;
+the insert is ON CONFLICT DO NOTHING, so two writers racing on one report on PostgreSQL
+store it once).
 
-The schema is versioned from day one (`kharita_meta.schema_version`); opening a
-database written by a newer Kharita fails with a clear message instead of
-silently misreading it.
+The schema is kept by Alembic migrations (`kharita.migrations`): opening a database
+upgrades it to the newest revision; databases written before migrations existed
+(`kharita_meta.schema_version` 1) are stamped and upgraded. Opening a database written
+by a newer Kharita fails with a clear message instead of silently misreading it.
+
+On PostgreSQL with PostGIS, events carry a point column and bounding-box and radius
+queries use ST_Intersects / ST_DWithin; elsewhere they use the latitude/longitude
+index and an exact great-circle distance.
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
+import math
 import os
+import re
+import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
+from typing import Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import (
     Boolean,
@@ -31,25 +46,53 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    cast,
     create_engine,
     event,
     func,
+    literal,
     or_,
     select,
+    text,
+    tuple_,
+    type_coerce,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
 
 from . import merge
 from .control import ControlClaim
+from .migrations.postgis import ensure_point_column, has_point_column
 from .models import Event, Report
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Databases from before migrations carry only `kharita_meta.schema_version`: the
+# revision each such version equals.
+REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002"}
 # Above this many mentions, a joining mention is folded into the event instead of the
 # event being recomputed from every mention.
 FOLD_AFTER_MENTIONS = 20
 DEFAULT_DB = "kharita.db"
+# Reports per transaction in `add_many`: large enough that commits stop mattering,
+# small enough that a crash loses little work and the write lock is held briefly.
+BATCH_SIZE = 100
+# The mean Earth radius (IUGG), which PostGIS uses for sphere distances too: both
+# query paths give the same answer.
+EARTH_RADIUS_KM = 6371.0088
+SORTS = ("event_date", "-event_date", "fatalities", "-fatalities")
+INTERVALS = ("day", "week", "month")
+# PostgreSQL advisory locks (the first key of the two-key form, "kh").
+_LOCK_CLASS = 0x6B68
+_MIGRATION_LOCK = 0
 
 metadata = MetaData()
+
+
+def _free_text(length: int):
+    """A column of text from reports: bounded as it always was on SQLite (which never
+    enforced it), unbounded on PostgreSQL (which would)."""
+    return String(length).with_variant(Text(), "postgresql")
+
 
 meta_table = Table(
     "kharita_meta", metadata,
@@ -64,7 +107,7 @@ reports_table = Table(
     Column("text", Text, nullable=False),
     Column("url", Text),
     Column("outlet", Text),
-    Column("language", String(8)),
+    Column("language", _free_text(8)),
     Column("published", Date),
     Column("published_inferred", Boolean, nullable=False, default=False),
     Column("origin", Text),
@@ -73,6 +116,7 @@ reports_table = Table(
 
 # Queryable columns are real columns; the whole event (claims, evidence) is kept
 # as JSON in `record`, the pydantic model being the single source of truth.
+# (On PostGIS databases a generated `geom` point column follows; see migrations/postgis.py.)
 events_table = Table(
     "events", metadata,
     Column("event_id", String(40), primary_key=True),
@@ -83,9 +127,9 @@ events_table = Table(
     Column("actor1", Text),
     Column("actor2", Text),
     Column("assoc_actors", Text),
-    Column("country", String(64)),
-    Column("admin1", String(128)),
-    Column("location", String(256)),
+    Column("country", _free_text(64)),
+    Column("admin1", _free_text(128)),
+    Column("location", _free_text(256)),
     Column("latitude", Float),
     Column("longitude", Float),
     Column("geo_precision", Integer),
@@ -94,11 +138,20 @@ events_table = Table(
     Column("fatalities", Integer, nullable=False, default=0),
     Column("health_attack", Boolean, nullable=False, default=False),
     Column("record", Text, nullable=False),
-    Index("ix_events_date", "event_date"),
+    Column("side2", String(32)),
+    Column("admin2", Text),
+    Column("notes", Text),
+    Index("ix_events_date", "event_date", "event_id"),  # also the seek index of date-sorted pages
     Index("ix_events_block", "event_type", "event_date"),
     Index("ix_events_type", "event_type", "sub_event_type"),
     Index("ix_events_place", "latitude", "longitude"),
+    Index("ix_events_fatalities", "fatalities", "event_id"),
 )
+_t = events_table
+Index("ix_events_country", func.lower(_t.c.country))
+Index("ix_events_admin1", func.lower(_t.c.admin1))
+Index("ix_events_side1", func.lower(_t.c.side1))
+Index("ix_events_side2", func.lower(_t.c.side2))
 
 # One row per event as one report tells it (the pipeline's output for that report);
 # `event_id` is the merged event it belongs to.
@@ -125,8 +178,8 @@ control_table = Table(
     "control_claims", metadata,
     Column("claim_id", String(32), primary_key=True),
     Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), nullable=False),
-    Column("place_key", String(200), nullable=False),
-    Column("place", String(256), nullable=False),
+    Column("place_key", _free_text(200), nullable=False),
+    Column("place", _free_text(256), nullable=False),
     Column("start_date", Date, nullable=False),
     Column("record", Text, nullable=False),
     Index("ix_control_place", "place_key"),
@@ -143,23 +196,26 @@ event_reports_table = Table(
 
 # Statements of the write path, built once: SQLAlchemy caches their compiled form, and
 # ingest runs them thousands of times.
-_REPORT_EXISTS = select(reports_table.c.id).where(reports_table.c.id == bindparam("id"))
-_INSERT_REPORT = reports_table.insert()
+_INSERT_REPORT = {  # idempotent under concurrent writers: the loser of a race inserts nothing
+    "sqlite": sqlite.insert(reports_table).on_conflict_do_nothing(index_elements=["id"]).returning(reports_table.c.id),
+    "postgresql": postgresql.insert(reports_table).on_conflict_do_nothing(index_elements=["id"]).returning(
+        reports_table.c.id),
+}
 _INSERT_CLAIM = control_table.insert()
 _MENTION_EXISTS = select(mentions_table.c.mention_id).where(mentions_table.c.mention_id == bindparam("id"))
 _INSERT_MENTION = mentions_table.insert()
-_MENTIONS_OF_EVENT = select(mentions_table.c.record).where(
-    mentions_table.c.event_id == bindparam("event_id")).order_by(mentions_table.c.mention_id)
+_MENTIONS_OF_EVENT = select(mentions_table.c.mention_id, mentions_table.c.record).where(
+    mentions_table.c.event_id == bindparam("event_id"))
 _CANNOT_LINK_EVENTS = select(mentions_table.c.event_id).where(mentions_table.c.mention_id.in_(
     select(cannot_link_table.c.mention_b).where(cannot_link_table.c.mention_a == bindparam("id")).union(
         select(cannot_link_table.c.mention_a).where(cannot_link_table.c.mention_b == bindparam("id")))))
 # Blocking: only events whose date and place could match, by their own precision and
 # the new event's (see merge.date_window and merge.radius_km): one OR-branch per level.
-_t = events_table
-_CANDIDATES = select(
-    _t.c.event_id, _t.c.event_type, _t.c.sub_event_type, _t.c.event_date, _t.c.time_precision, _t.c.latitude,
-    _t.c.longitude, _t.c.geo_precision, _t.c.location, _t.c.side1, _t.c.date_source,
-).where(
+# The columns are merge's `EventKey` fields, in order (`merge.KEY_COLUMNS`).
+_KEY_COLUMNS = getattr(merge, "KEY_COLUMNS", (
+    "event_id", "event_type", "sub_event_type", "event_date", "time_precision", "latitude", "longitude",
+    "geo_precision", "location", "side1", "date_source"))
+_CANDIDATES = select(*[_t.c[name] for name in _KEY_COLUMNS]).where(
     _t.c.event_type == bindparam("event_type"),
     _t.c.event_date.between(bindparam("first3"), bindparam("last3")),  # the widest window: the index's range
     or_(*[and_(_t.c.time_precision == level, _t.c.event_date.between(bindparam(f"first{level}"), bindparam(f"last{level}")))
@@ -173,6 +229,7 @@ _CANDIDATES_IN_BOX = _CANDIDATES.where(or_(*[
     for level in (1, 2, 3)])).limit(500)
 _CANDIDATES_BY_NAME = _CANDIDATES.where(func.lower(_t.c.location) == bindparam("location")).limit(500)
 _EVENT_RECORD = select(_t.c.record).where(_t.c.event_id == bindparam("event_id"))
+_EVENT_TYPE = select(_t.c.event_type).where(_t.c.event_id == bindparam("event_id"))
 _MENTION_COUNT = select(func.count()).select_from(mentions_table).where(mentions_table.c.event_id == bindparam("event_id"))
 _EVENT_EXISTS = select(events_table.c.event_id).where(events_table.c.event_id == bindparam("event_id"))
 _INSERT_EVENT = events_table.insert()
@@ -180,6 +237,7 @@ _UPDATE_EVENT = events_table.update().where(events_table.c.event_id == bindparam
 _DELETE_EVENT = events_table.delete().where(events_table.c.event_id == bindparam("event_id"))
 _INSERT_EVENT_REPORT = event_reports_table.insert()
 _DELETE_EVENT_REPORTS = event_reports_table.delete().where(event_reports_table.c.event_id == bindparam("event_id"))
+_TYPE_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
 
 
 class SchemaError(RuntimeError):
@@ -188,7 +246,11 @@ class SchemaError(RuntimeError):
 
 @dataclass
 class EventFilter:
-    """What `Store.events` can filter on; every field optional."""
+    """What `Store.events` and `Store.events_page` can filter on; every field optional.
+
+    Text matches are case-insensitive. `sort` orders by the date or the fatalities,
+    ascending, or descending with a leading "-"; ties are broken by event_id in the same
+    direction. `cursor` is a page's `next_cursor`, valid for the same filters and sort."""
 
     date_from: date | None = None
     date_to: date | None = None
@@ -198,10 +260,62 @@ class EventFilter:
     health_attacks: bool = False  # only events that hit health care
     limit: int | None = None
     offset: int = 0
+    sub_event_type: str | None = None  # exact
+    side: str | None = None  # exact: the side of actor1 or of actor2 ("government", "opposition", ...)
+    country: str | None = None  # exact
+    admin1: str | None = None  # exact
+    text: str | None = None  # substring of location, actors or notes
+    fatalities_min: int | None = None
+    fatalities_max: int | None = None
+    bbox: tuple[float, float, float, float] | None = None  # (min_lon, min_lat, max_lon, max_lat); min_lon > max_lon crosses 180°
+    near: tuple[float, float, float] | None = None  # (lat, lon, radius_km), great-circle distance
+    sort: str = "event_date"
+    cursor: str | None = None
+
+
+T = TypeVar("T", Event, str)
+
+
+@dataclass
+class EventPage(Generic[T]):
+    """One page of events (or their stored JSON records) and the cursor of the next
+    page (None on the last)."""
+
+    items: list[T] = field(default_factory=list)
+    next_cursor: str | None = None
+
+
+class HistogramBin(NamedTuple):
+    period_start: date
+    events: int
+    fatalities: int
 
 
 def default_db_path() -> str:
     return os.environ.get("KHARITA_DB", DEFAULT_DB)
+
+
+def database_url(url_or_path: str | Path | None = None) -> str:
+    """An SQLAlchemy URL: URLs as they are, anything else a SQLite file path."""
+    target = str(url_or_path or default_db_path())
+    if isinstance(url_or_path, Path):
+        # A URL that went through Path lost a slash of "//host" (postgresql+psycopg:/u@h/db).
+        target = re.sub(r"^([a-z][a-z0-9+.-]*):/(?!/)", lambda m: m.group(0) if m.group(1) == "sqlite"
+                        else f"{m.group(1)}://", target)
+    return target if "://" in target else f"sqlite:///{target}"
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Haversine distance on the sphere of `EARTH_RADIUS_KM`."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _sqlite_distance(lat1, lon1, lat2, lon2):
+    if None in (lat1, lon1, lat2, lon2):
+        return None
+    return great_circle_km(lat1, lon1, lat2, lon2)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -210,34 +324,137 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the map) don't block the ingesting writer
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Radius queries: SQLite has no trigonometry of its own (builds may lack math functions).
+    dbapi_connection.create_function("kharita_km", 4, _sqlite_distance, deterministic=True)
+
+
+# -- migrations ---------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _alembic_config():
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", "kharita:migrations")
+    return config
+
+
+@lru_cache(maxsize=1)
+def _scripts():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def head_revision() -> str:
+    return _scripts().get_current_head()
+
+
+def own_schema(conn: Connection) -> str | None:
+    """On PostgreSQL, the schema new tables go to (the first of the search path). Look-ups
+    stay in it: tables of another schema further down the path are not this database's."""
+    return conn.exec_driver_sql("SELECT current_schema()").scalar() if conn.dialect.name == "postgresql" else None
+
+
+def _current_revision(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(conn, opts={"version_table_schema": own_schema(conn)}).get_current_revision()
+
+
+def _stored_schema_version(conn: Connection) -> int | None:
+    if not conn.dialect.has_table(conn, "kharita_meta", schema=own_schema(conn)):
+        return None
+    value = conn.execute(select(meta_table.c.value).where(meta_table.c.key == "schema_version")).scalar_one_or_none()
+    return int(value) if value is not None else None
+
+
+def _upgrade(conn: Connection, url: str) -> None:
+    """Bring the database on `conn` to the newest revision, in the caller's transaction."""
+    from alembic import command
+    from alembic.util import CommandError
+
+    stored = _stored_schema_version(conn)
+    if stored is not None and stored > SCHEMA_VERSION:
+        raise SchemaError(f"{url}: schema version {stored} is newer than this Kharita understands "
+                          f"({SCHEMA_VERSION}); upgrade Kharita")
+    current = _current_revision(conn)
+    config = _alembic_config()
+    config.attributes["connection"] = conn
+    try:
+        if current is None and stored is not None:  # written before migrations: stamp what it holds
+            command.stamp(config, REVISION_OF_SCHEMA_VERSION[stored])
+            current = REVISION_OF_SCHEMA_VERSION[stored]
+        elif current is not None:
+            try:
+                _scripts().get_revision(current)
+            except CommandError:
+                raise SchemaError(f"{url}: schema revision {current} is newer than this Kharita understands "
+                                  f"({head_revision()}); upgrade Kharita") from None
+        if current != head_revision():
+            command.upgrade(config, "head")
+    finally:
+        config.attributes.pop("connection", None)
+
+
+@dataclass(frozen=True)
+class DatabaseState:
+    """Where a database stands (`kharita db current`)."""
+
+    url: str  # password hidden
+    dialect: str
+    revision: str | None  # None: empty, or from before migrations
+    schema_version: int | None
+    head: str  # this Kharita's newest revision
+    postgis: bool
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.revision == self.head
+
+
+def database_state(url_or_path: str | Path | None = None) -> DatabaseState:
+    """The Alembic revision and schema version of a database, without changing it.
+    Raises FileNotFoundError for a SQLite file that does not exist."""
+    url = make_url(database_url(url_or_path))
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
+        raise FileNotFoundError(f"no database at {url.database}")
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return DatabaseState(url.render_as_string(hide_password=True), engine.dialect.name,
+                                 _current_revision(conn), _stored_schema_version(conn), head_revision(),
+                                 has_point_column(conn))
+    finally:
+        engine.dispose()
 
 
 class Store:
     """Reports and events, in one database."""
 
     def __init__(self, url_or_path: str | Path | None = None) -> None:
-        target = str(url_or_path or default_db_path())
-        url = target if "://" in target else f"sqlite:///{target}"
-        self.url = url
+        url = make_url(database_url(url_or_path))
+        self.url = url.render_as_string(hide_password=True)  # for messages: no password in logs
         self.engine: Engine = create_engine(url, future=True)
-        if url.startswith("sqlite"):
+        self.dialect: str = self.engine.dialect.name
+        if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        elif self.dialect != "postgresql":
+            raise ValueError(f"{self.url}: Kharita stores events in SQLite or PostgreSQL, not {self.dialect}")
+        self._insert_report = _INSERT_REPORT[self.dialect]
+        self.postgis: bool = False  # PostGIS point column present and used for spatial filters
         self._migrate()
 
     # -- schema -------------------------------------------------------------
     def _migrate(self) -> None:
         with self.engine.begin() as conn:
-            metadata.create_all(conn)
-            row = conn.execute(
-                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).first()
-            if row is None:
-                conn.execute(meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION)))
-            elif int(row.value) > SCHEMA_VERSION:
-                raise SchemaError(
-                    f"{self.url}: schema version {row.value} is newer than this Kharita "
-                    f"understands ({SCHEMA_VERSION}); upgrade Kharita"
-                )
+            if self.dialect == "postgresql":  # two processes opening a new database: one migrates
+                conn.execute(text("SELECT pg_advisory_xact_lock(:cls, :key)"),
+                             {"cls": _LOCK_CLASS, "key": _MIGRATION_LOCK})
+            _upgrade(conn, self.url)
+            # PostGIS created after the upgrade that would have used it: add the point now.
+            self.postgis = ensure_point_column(conn, create_extension=False) if self.dialect == "postgresql" \
+                else False
 
     @property
     def schema_version(self) -> int:
@@ -245,6 +462,12 @@ class Store:
             return int(conn.execute(
                 select(meta_table.c.value).where(meta_table.c.key == "schema_version")
             ).scalar_one())
+
+    @property
+    def revision(self) -> str | None:
+        """The database's Alembic revision (the newest one after opening)."""
+        with self.engine.connect() as conn:
+            return _current_revision(conn)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -268,10 +491,11 @@ class Store:
         if conn is None:
             with self.engine.begin() as own:
                 return self.add(report, events, control, own)
-        if conn.execute(_REPORT_EXISTS, {"id": report.id}).first():
+        events = list(events)
+        self._lock_event_types(conn, {e.event_type for e in events})  # before any row lock: no deadlocks
+        values = {**report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if conn.execute(self._insert_report, values).first() is None:  # stored before
             return False
-        conn.execute(_INSERT_REPORT, {
-            **report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")})
         for mention in events:
             self._merge_mention(conn, mention)
         claims = [{"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
@@ -279,6 +503,43 @@ class Store:
         if claims:
             conn.execute(_INSERT_CLAIM, claims)
         return True
+
+    def add_many(self, items: Iterable[tuple[Report, Iterable[Event]] | tuple[Report, Iterable[Event],
+                                                                          Iterable[ControlClaim]]],
+                 batch_size: int = BATCH_SIZE) -> list[bool]:
+        """`add` for many reports, `batch_size` of them per transaction: the same events,
+        merged the same way, with far fewer commits. Items are (report, events) or
+        (report, events, control claims); the result says, per item, whether its report
+        was new. A failure rolls back only the batch being written: batches committed
+        before it stay."""
+        results: list[bool] = []
+        pending: list[tuple] = []
+        for item in items:
+            pending.append(item)
+            if len(pending) >= batch_size:
+                results.extend(self._add_batch(pending))
+                pending = []
+        if pending:
+            results.extend(self._add_batch(pending))
+        return results
+
+    def _add_batch(self, items: list[tuple]) -> list[bool]:
+        items = [(item[0], list(item[1]), list(item[2]) if len(item) > 2 else []) for item in items]
+        with self.engine.begin() as conn:
+            # Every lock the batch needs, at once and in order: two batches never wait on each other in a cycle.
+            self._lock_event_types(conn, {e.event_type for _, events, _ in items for e in events})
+            return [self.add(report, events, control, conn) for report, events, control in items]
+
+    def _lock_event_types(self, conn: Connection, event_types: Iterable[str]) -> None:
+        """On PostgreSQL, writers merging events of one type take turns (until commit), so
+        two of them never both start an event for one happening, nor rebuild one event
+        from different mentions. Events only merge within a type, so other types proceed
+        in parallel. A transaction takes all its locks at once, in one order, before it
+        writes a row: no deadlocks. (SQLite has one writer at a time anyway.)"""
+        if self.dialect != "postgresql":
+            return
+        for key in sorted({zlib.crc32(t.encode()) - 2**31 for t in event_types}):
+            conn.execute(_TYPE_LOCK, {"cls": _LOCK_CLASS, "key": key})
 
     def _merge_mention(self, conn, mention: Event) -> None:
         mention_id = mention.event_id_cnty
@@ -339,7 +600,8 @@ class Store:
             event = merge.combine(event_id, [current, joining])
             self._write_event(conn, event, event.model_dump_json(), new=False)
             return
-        records = conn.execute(_MENTIONS_OF_EVENT, {"event_id": event_id}).scalars().all()
+        # Mentions in code-point order of their ids, whatever the database's collation.
+        records = [r.record for r in sorted(conn.execute(_MENTIONS_OF_EVENT, {"event_id": event_id}))]
         if not records:
             conn.execute(_DELETE_EVENT_REPORTS, {"event_id": event_id})
             conn.execute(_DELETE_EVENT, {"event_id": event_id})
@@ -360,14 +622,17 @@ class Store:
             "assoc_actors": "; ".join(a for a in (ev.assoc_actor_1, ev.assoc_actor_2) if a),
             "country": ev.country,
             "admin1": ev.admin1,
+            "admin2": ev.admin2,
             "location": ev.location,
             "latitude": ev.latitude,
             "longitude": ev.longitude,
             "geo_precision": ev.geo_precision,
             "side1": ev.side1,
+            "side2": ev.side2,
             "date_source": ev.date_source,
             "fatalities": ev.fatalities,
             "health_attack": ev.health is not None,
+            "notes": ev.notes,
             "record": record,
         }
         if new:
@@ -398,36 +663,137 @@ class Store:
         return Event.model_validate_json(record) if record else None
 
     def events(self, flt: EventFilter | None = None) -> list[Event]:
-        flt = flt or EventFilter()
-        t = events_table
-        query = select(t.c.record).order_by(t.c.event_date, t.c.event_id)
-        if flt.date_from:
-            query = query.where(t.c.event_date >= flt.date_from)
-        if flt.date_to:
-            query = query.where(t.c.event_date <= flt.date_to)
-        if flt.event_type:
-            wanted = flt.event_type.lower()
-            query = query.where(or_(func.lower(t.c.event_type) == wanted, func.lower(t.c.sub_event_type) == wanted))
-        if flt.place:
-            like = f"%{flt.place.lower()}%"
-            query = query.where(or_(
-                func.lower(t.c.location).like(like), func.lower(t.c.admin1).like(like),
-                func.lower(t.c.country).like(like),
-            ))
-        if flt.actor:
-            like = f"%{flt.actor.lower()}%"
-            query = query.where(or_(
-                func.lower(t.c.actor1).like(like), func.lower(t.c.actor2).like(like),
-                func.lower(t.c.assoc_actors).like(like),
-            ))
-        if flt.health_attacks:
-            query = query.where(t.c.health_attack.is_(True))
+        """The events matching `flt`, in its sort order (by date, then id, by default)."""
+        return self.events_page(flt or EventFilter()).items
+
+    def events_page(self, flt: EventFilter, raw: bool = False) -> EventPage:
+        """One page of the events matching `flt`: at most `flt.limit` of them (all when
+        None), after `flt.cursor`. Pages seek on (sort key, event_id), so walking them
+        neither repeats nor skips an event while others are added. With `raw`, the items
+        are the stored JSON records (what `Event.model_dump_json` wrote), unparsed.
+
+        Raises ValueError for an invalid filter or cursor."""
+        sort_column, descending = _sort_of(flt.sort)
+        query = select(_t.c.record, sort_column, _t.c.event_id).where(*self._conditions(flt))
+        if flt.cursor is not None:
+            if flt.offset:
+                raise ValueError("use a cursor or an offset, not both")
+            key, event_id = _decode_cursor(flt)
+            after = tuple_(literal(key, sort_column.type), literal(event_id, _t.c.event_id.type))
+            seek = tuple_(sort_column, _t.c.event_id)
+            query = query.where(seek < after if descending else seek > after)
+        if descending:
+            query = query.order_by(sort_column.desc(), _t.c.event_id.desc())
+        else:
+            query = query.order_by(sort_column, _t.c.event_id)
         if flt.limit is not None:
-            query = query.limit(flt.limit)
+            if flt.limit < 0:
+                raise ValueError(f"limit must be 0 or more, not {flt.limit}")
+            query = query.limit(flt.limit + 1)  # one more says whether a next page exists
         if flt.offset:
             query = query.offset(flt.offset)
         with self.engine.connect() as conn:
-            return [Event.model_validate_json(r) for r in conn.execute(query).scalars()]
+            rows = conn.execute(query).all()
+        next_cursor = None
+        if flt.limit is not None and len(rows) > flt.limit:
+            rows = rows[:flt.limit]
+            if rows:
+                next_cursor = _encode_cursor(flt, rows[-1][1], rows[-1][2])
+        records = [row[0] for row in rows]
+        return EventPage(records if raw else [Event.model_validate_json(r) for r in records], next_cursor)
+
+    def histogram(self, flt: EventFilter | None = None,
+                  interval: Literal["day", "week", "month"] = "day") -> list[HistogramBin]:
+        """Events and fatalities per day, week (from Monday) or month of the event date, for
+        the events matching `flt` (its limit, offset, sort and cursor do not apply); periods
+        without events are left out."""
+        flt = flt or EventFilter()
+        if interval not in INTERVALS:
+            raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+        period = self._period_start(interval).label("period_start")
+        query = (select(period, func.count().label("events"), func.coalesce(func.sum(_t.c.fatalities), 0))
+                 .where(*self._conditions(flt)).group_by(period).order_by(period))
+        with self.engine.connect() as conn:
+            return [HistogramBin(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
+
+    def _period_start(self, interval: str):
+        if interval == "day":
+            return _t.c.event_date
+        if self.dialect == "postgresql":
+            return cast(func.date_trunc(interval, _t.c.event_date), Date)
+        if interval == "week":  # the Sunday ending the week (the day itself on Sundays), less six days
+            return type_coerce(func.date(_t.c.event_date, "weekday 0", "-6 days"), Date)
+        return type_coerce(func.date(_t.c.event_date, "start of month"), Date)
+
+    def _conditions(self, flt: EventFilter) -> list:
+        """The WHERE clauses of a filter, every value a bound parameter."""
+        t = _t
+        conditions: list = []
+        if flt.date_from:
+            conditions.append(t.c.event_date >= flt.date_from)
+        if flt.date_to:
+            conditions.append(t.c.event_date <= flt.date_to)
+        if flt.event_type:
+            wanted = flt.event_type.lower()
+            conditions.append(or_(func.lower(t.c.event_type) == wanted, func.lower(t.c.sub_event_type) == wanted))
+        if flt.sub_event_type:
+            conditions.append(func.lower(t.c.sub_event_type) == flt.sub_event_type.lower())
+        if flt.side:
+            wanted = flt.side.lower()
+            conditions.append(or_(func.lower(t.c.side1) == wanted, func.lower(t.c.side2) == wanted))
+        if flt.country:
+            conditions.append(func.lower(t.c.country) == flt.country.lower())
+        if flt.admin1:
+            conditions.append(func.lower(t.c.admin1) == flt.admin1.lower())
+        if flt.place:
+            conditions.append(_contains((t.c.location, t.c.admin1, t.c.admin2, t.c.country), flt.place))
+        if flt.actor:
+            conditions.append(_contains((t.c.actor1, t.c.actor2, t.c.assoc_actors), flt.actor))
+        if flt.text:
+            conditions.append(_contains((t.c.location, t.c.actor1, t.c.actor2, t.c.assoc_actors, t.c.notes),
+                                        flt.text))
+        if flt.fatalities_min is not None:
+            conditions.append(t.c.fatalities >= flt.fatalities_min)
+        if flt.fatalities_max is not None:
+            conditions.append(t.c.fatalities <= flt.fatalities_max)
+        if flt.health_attacks:
+            conditions.append(t.c.health_attack.is_(True))
+        if flt.bbox is not None:
+            conditions.append(self._in_bbox(*_checked_bbox(flt.bbox)))
+        if flt.near is not None:
+            conditions.extend(self._near(*_checked_near(flt.near)))
+        return conditions
+
+    def _in_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
+        # A box whose west edge is east of its east edge crosses the antimeridian: two boxes.
+        spans = [(min_lon, max_lon)] if min_lon <= max_lon else [(min_lon, 180.0), (-180.0, max_lon)]
+        if self.postgis:
+            return or_(*[text(f"ST_Intersects(events.geom, ST_MakeEnvelope(:bbox_w{i}, :bbox_s, :bbox_e{i}, "
+                              f":bbox_n, 4326))").bindparams(**{f"bbox_w{i}": west, f"bbox_e{i}": east},
+                                                             bbox_s=min_lat, bbox_n=max_lat)
+                         for i, (west, east) in enumerate(spans)])
+        return and_(_t.c.latitude.between(min_lat, max_lat),
+                    or_(*[_t.c.longitude.between(west, east) for west, east in spans]))
+
+    def _near(self, lat: float, lon: float, radius_km: float) -> list:
+        if self.postgis:
+            return [text("ST_DWithin(events.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"
+                         "::geography, :near_m, false)").bindparams(near_lon=lon, near_lat=lat,
+                                                                    near_m=radius_km * 1000.0)]
+        # The indexed box around the circle first, then the exact distance.
+        (lat0, lat1), lon_spans = _box_around(lat, lon, radius_km)
+        box = [_t.c.latitude.between(lat0, lat1)]
+        if lon_spans is not None:
+            box.append(or_(*[_t.c.longitude.between(west, east) for west, east in lon_spans]))
+        return [*box, self._distance_km(lat, lon) <= radius_km]
+
+    def _distance_km(self, lat: float, lon: float):
+        if self.dialect == "sqlite":
+            return func.kharita_km(_t.c.latitude, _t.c.longitude, lat, lon)
+        p1, p2 = func.radians(_t.c.latitude), math.radians(lat)
+        h = (func.power(func.sin((p2 - p1) / 2), 2)
+             + func.cos(p1) * math.cos(p2) * func.power(func.sin(func.radians(lon - _t.c.longitude) / 2), 2))
+        return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(h)))
 
     def mentions(self, event_id: str) -> list[tuple[Event, str]]:
         """The per-report mentions of an event, each with the reason it joined."""
@@ -448,6 +814,9 @@ class Store:
         re-ingest: mention ids are stable). Returns the id of the event now holding the
         report."""
         with self.engine.begin() as conn:
+            event_type = conn.execute(_EVENT_TYPE, {"event_id": event_id}).scalar_one_or_none()
+            if event_type is not None:
+                self._lock_event_types(conn, [event_type])
             rows = conn.execute(select(mentions_table.c.mention_id, mentions_table.c.report_id).where(
                 mentions_table.c.event_id == event_id)).all()
             moving = [r.mention_id for r in rows if r.report_id == report_id]
@@ -484,6 +853,88 @@ class Store:
                 "events": conn.execute(select(func.count()).select_from(events_table)).scalar_one(),
                 "mentions": conn.execute(select(func.count()).select_from(mentions_table)).scalar_one(),
             }
+
+
+def _contains(columns, value: str):
+    """Any of `columns` contains `value`, case-insensitively (LIKE wildcards in it are literal)."""
+    wanted = value.lower()
+    return or_(*[func.lower(c).contains(wanted, autoescape=True) for c in columns])
+
+
+def _sort_of(sort: str):
+    if sort not in SORTS:
+        raise ValueError(f"sort must be one of {', '.join(SORTS)}, not {sort!r}")
+    return _t.c[sort.lstrip("-")], sort.startswith("-")
+
+
+def _checked_bbox(bbox) -> tuple[float, float, float, float]:
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise ValueError(f"bbox must be four numbers (min_lon, min_lat, max_lon, max_lat), not {bbox!r}") from None
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise ValueError(f"bbox latitudes must satisfy -90 <= min_lat <= max_lat <= 90, not {min_lat}, {max_lat}")
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise ValueError(f"bbox longitudes must lie within -180..180, not {min_lon}, {max_lon}")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _checked_near(near) -> tuple[float, float, float]:
+    try:
+        lat, lon, radius_km = (float(v) for v in near)
+    except (TypeError, ValueError):
+        raise ValueError(f"near must be three numbers (lat, lon, radius_km), not {near!r}") from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"near: ({lat}, {lon}) is not a latitude and longitude")
+    if not radius_km >= 0:
+        raise ValueError(f"near: the radius must be 0 km or more, not {radius_km}")
+    return lat, lon, radius_km
+
+
+def _box_around(lat: float, lon: float, radius_km: float):
+    """The latitude range and longitude spans (None: all longitudes) holding every point
+    within `radius_km` of (lat, lon) on the sphere, split at the antimeridian."""
+    angle = radius_km / EARTH_RADIUS_KM
+    lat0, lat1 = lat - math.degrees(angle), lat + math.degrees(angle)
+    if lat0 <= -90 or lat1 >= 90 or angle >= math.pi / 2:  # a pole is inside: every longitude
+        return (max(lat0, -90.0), min(lat1, 90.0)), None
+    dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(math.radians(lat)))))
+    west, east = lon - dlon, lon + dlon
+    if west < -180:
+        return (lat0, lat1), [(west + 360, 180.0), (-180.0, east)]
+    if east > 180:
+        return (lat0, lat1), [(west, 180.0), (-180.0, east - 360)]
+    return (lat0, lat1), [(west, east)]
+
+
+def _fingerprint(flt: EventFilter) -> str:
+    """What a cursor remembers of its query: the filters and sort (not limit or offset)."""
+    fields = {k: v for k, v in asdict(flt).items() if k not in ("limit", "offset", "cursor")}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _encode_cursor(flt: EventFilter, key, event_id: str) -> str:
+    key = key.isoformat() if isinstance(key, date) else key
+    payload = json.dumps([flt.sort, _fingerprint(flt), key, event_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(flt: EventFilter) -> tuple:
+    """(sort key, event_id) of the last event of the previous page."""
+    cursor = flt.cursor or ""
+    try:
+        sort, fingerprint, key, event_id = json.loads(
+            base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+        if not isinstance(event_id, str):
+            raise TypeError(event_id)
+        key = date.fromisoformat(key) if sort.lstrip("-") == "event_date" else int(key)
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError, AttributeError):
+        raise ValueError(f"invalid cursor {cursor[:40]!r}: not a cursor this store gave out") from None
+    if sort != flt.sort:
+        raise ValueError(f"invalid cursor: it continues a listing sorted by {sort!r}, not {flt.sort!r}")
+    if fingerprint != _fingerprint(flt):
+        raise ValueError("invalid cursor: it continues a listing with other filters")
+    return key, event_id
 
 
 def dumps_events(events: Iterable[Event]) -> str:

