@@ -255,6 +255,25 @@ def test_two_statements_joined_by_but_are_two_events(pipeline):
     assert {(e.sub_event_type, e.location) for e in events} == {("Armed clash", "Jobar"), ("Air/drone strike", "Duma")}
 
 
+def test_a_settlement_named_only_by_its_country_is_placed_at_the_country(pipeline):
+    _, [event] = code(pipeline, "A suspected chemical attack on a rebel-held Syrian town killed 86 people on Tuesday.")
+    assert (event.sub_event_type, event.location, event.geo_precision) == ("Chemical weapon", "Syria", 3)
+    assert [s.text for s in event.evidence["location"]] == ["Syrian"]
+    _, events = code(pipeline, "Syrian troops shelled the town of Saraqib on Monday.")
+    assert [e.location for e in events] == ["Saraqib"]  # a finer place wins
+
+
+def test_a_headline_placed_only_in_the_country_joins_the_event_the_report_places(pipeline):
+    text = ("Air strikes kill dozens inside Syria\n\n"
+            "Rescuers pulled bodies from the rubble of a market on Monday. "
+            "Witnesses said the wounded were taken to Turkey. "
+            "Three air strikes hit the town of Atarib in Aleppo province on Monday, killing 61 people.")
+    _, events = code(pipeline, text)
+    strikes = [e for e in events if e.sub_event_type == "Air/drone strike"]
+    assert [(e.location, e.admin1) for e in strikes] == [("Al Atarib", "Aleppo")]
+    assert strikes[0].notes.startswith("Air strikes kill dozens")
+
+
 def test_a_tag_list_is_not_prose(pipeline):
     text = ("Date of publication 9 August 2016 Strikes hit a clinic. Tags Syria Aleppo Car Bomb Islamic State "
             "At least 13 people were killed by air strikes on a hospital in the town of Atarib on Monday.")

@@ -144,7 +144,7 @@ def focus_country(doc: Doc) -> str | None:
     more than bare country names."""
     counts: dict[str, tuple[int, int]] = {}
     for mention in doc.places:
-        if mention.place is not None and mention.role != "affiliation":
+        if mention.place is not None and mention.role not in ("affiliation", "demonym"):
             weight = _FOCUS_WEIGHT.get(mention.place.feature, _FOCUS_DEFAULT)
             total, finer = counts.get(mention.place.country_code, (0, 0))
             counts[mention.place.country_code] = (total + weight, finer + (mention.place.feature != "country"))

@@ -199,6 +199,7 @@ class _Sentence:
         self.verbs = found["verbs"]
         self.objects = found["objects"] if self.verbs else []
         self.places = [p for p in found["places"] if p.role in ("location", "region")]
+        self.demonyms = [p for p in found["places"] if p.role == "demonym" and p.place is not None]
         self.actors = found["actors"]
         self.dates = found["dates"]
         self.weapons = found["weapons"]
@@ -690,7 +691,7 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     if len(anchors_only) < len(candidates):
         candidates = [p for p in candidates if p not in anchors_only]
     if not candidates:
-        return None
+        return _country_of_settlement(s, text, country)
 
     def cost(p: PlaceMention) -> float:
         distance = p.start - trigger.end if p.start >= trigger.end else 1.5 * (trigger.start - p.end) + 20
@@ -703,6 +704,23 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
         return max(distance, 0) + coarse
 
     return min(candidates, key=cost)
+
+
+# "a rebel-held Syrian town", "an Afghan village": the country, when nothing finer is named.
+_SETTLEMENT_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?\s+(?:town|towns|village|villages|city|cities|province|"
+                               r"provinces|region|countryside|border|district|neighbourhood|neighborhood|capital)\b",
+                               re.I)
+
+
+def _country_of_settlement(s: _Sentence, text: str, country: str | None) -> PlaceMention | None:
+    """The country a demonym gives a settlement ("a Syrian town"), at geo precision 3:
+    where the text says no more than that."""
+    for mention in s.demonyms:
+        if mention.place.feature != "country" or (country and mention.place.country_code != country):
+            continue
+        if _SETTLEMENT_AFTER.match(text, mention.end):
+            return mention
+    return None
 
 
 UNRESOLVED_COST = 120
@@ -1005,6 +1023,7 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                 drafts.append(draft)
             context, context_index = draft, position
     drafts = _settle_captions(drafts)
+    drafts = _place_coarse_leads(drafts)
     # Events in the order the text, not its photos, tells them: the first is the lead.
     caption_starts = {sentence.start for sentence, caption in zip(doc.sentences, captions) if caption}
     drafts.sort(key=lambda d: min((x.start for x in d.sentences if x.start not in caption_starts),
@@ -1133,6 +1152,29 @@ def _refine(event: Draft, s: _Sentence, new: list[Draft], text: str) -> Draft | 
     event.extra_places.extend(p for p in s.places if p.role == "region")
     _add_detail(event, s)
     return event
+
+def _place_coarse_leads(drafts: list[Draft]) -> list[Draft]:
+    """A headline or lead that places its event only in a country ("Air strikes kill dozens
+    in Syria") tells, in brief, an event the report then places: the first event of a
+    compatible kind, in that country and on an agreeing date, that the text places more
+    finely. The two become one, at the finer place. (Sentences right after the lead are
+    handled as they come, by `_refine`; this reaches further down.)"""
+    kept: list[Draft] = []
+    for draft in drafts:
+        finer = None
+        if draft.place is not None and draft.place.place is not None and draft.place.place.feature == "country":
+            finer = next((d for d in drafts if d is not draft and not _coarse(d) and d.place is not None
+                          and _compatible(draft.sub_event_type, d.sub_event_type)
+                          and _within(d.place, draft.place, d.extra_places) and _dates_agree(draft, d)), None)
+        if finer is None:
+            kept.append(draft)
+            continue
+        rank = _precedence()
+        finer.sub_event_type = min((draft.sub_event_type, finer.sub_event_type), key=lambda t: rank.get(t, 99))
+        finer.absorb(draft)
+        finer.sentences.sort(key=lambda x: x.start)
+    return kept
+
 
 def _settle_captions(drafts: list[Draft]) -> list[Draft]:
     """A caption shows an event the report tells: it joins the told event of its type

@@ -30,7 +30,7 @@ class Pipeline:
         doc = Doc(report)
         folded = fold(report.text)
         text.annotate(doc)
-        places.find_places(doc, self.gazetteer)
+        places.find_places(doc, self.gazetteer, demonyms=True)  # "a Syrian town": a last-resort place
         doc.dates = dates.find_dates(report.text, report.published)
         actors.annotate(doc, folded)
         casualties.annotate(doc)
