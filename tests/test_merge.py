@@ -297,3 +297,24 @@ def test_merge_eval_on_fakes_dev():
     assert result["correct_pairs"] >= 1
     assert result["predicted_pairs"] == result["correct_pairs"] + result["wrong_pairs"] + result["undecided_pairs"]
     json.dumps(result)
+
+
+def claim(value: int, victims: str | None, source: str | None = None):
+    from kharita.models import Claim
+
+    return Claim(kind="fatalities", value=value, victims=victims, source=source)
+
+
+def test_acled_figure_within_a_source_groups_add_up_and_counts_of_all_cover_them():
+    assert merge.acled_figure([claim(4, "patients"), claim(3, "doctors")], "fatalities") == 7
+    assert merge.acled_figure([claim(10, "people"), claim(3, "doctors")], "fatalities") == 10
+    # "39 civilians were killed, among them 6 children": the children are among the civilians.
+    assert merge.acled_figure([claim(39, "civilians"), claim(6, "children")], "fatalities") == 39
+    # Fighters are not civilians: both groups count.
+    assert merge.acled_figure([claim(30, "civilians"), claim(9, "fighters")], "fatalities") == 39
+
+
+def test_acled_figure_between_sources_keeps_the_lowest():
+    claims = [claim(3, "doctors", "pro-opposition media"), claim(4, "patients", "a first responder")]
+    assert merge.acled_figure(claims, "fatalities") == 3
+    assert merge.acled_figure([], "fatalities") is None

@@ -35,7 +35,9 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
+from .lexicon import load_data
 from .models import Claim, Event, Span
 from .names import name_key, names_match
 
@@ -304,12 +306,32 @@ def claim_key(claim: Claim) -> str:
 # Victim words that count everyone: "21 people", "18 dead". A source's figure for them
 # already includes its figures for specific groups ("killing 21 people, 7 of them children").
 GENERIC_VICTIMS = frozenset({None, "people", "persons", "person", "bodies"})
+# A count of civilians covers the civilian groups counted apart ("39 civilians ... among
+# them 6 children"): children, women, doctors, patients are civilians too.
+CIVILIAN_VICTIMS = frozenset({"civilians", "civilian"})
+
+
+@cache
+def _civilian_groups() -> frozenset[str]:
+    """Victim groups that are civilians (data/quantities.yaml)."""
+    return frozenset(name for name, about in load_data("quantities.yaml")["victims"].items() if about.get("civilian"))
+
+
+def _source_total(groups: dict[str | None, int]) -> int:
+    """One source's figure: a count of everyone covers its groups; a count of civilians
+    covers its civilian groups; other distinct groups add up."""
+    everyone = max((v for g, v in groups.items() if g in GENERIC_VICTIMS), default=0)
+    civilians = max((v for g, v in groups.items() if g in CIVILIAN_VICTIMS), default=0)
+    civilian_groups = sum(v for g, v in groups.items() if g in _civilian_groups() and g not in CIVILIAN_VICTIMS)
+    others = sum(v for g, v in groups.items()
+                 if g not in GENERIC_VICTIMS and g not in CIVILIAN_VICTIMS and g not in _civilian_groups())
+    return max(everyone, max(civilians, civilian_groups) + others)
 
 
 def acled_figure(claims: list[Claim], kind: str) -> int | None:
     """ACLED's figure from several claims: within one source, distinct specific victim
-    groups add up, a count of everyone covers them; between sources that disagree, the
-    lowest total is kept. None without a claim."""
+    groups add up, a count of everyone (or of civilians) covers them (its civilian ones);
+    between sources that disagree, the lowest total is kept. None without a claim."""
     by_source: dict[str, dict[str | None, int]] = {}
     for claim in claims:
         if claim.kind == kind:
@@ -317,12 +339,7 @@ def acled_figure(claims: list[Claim], kind: str) -> int | None:
             groups[claim.victims] = max(groups.get(claim.victims, 0), claim.value)
     if not by_source:
         return None
-    totals = []
-    for groups in by_source.values():
-        everyone = max((v for g, v in groups.items() if g in GENERIC_VICTIMS), default=0)
-        specific = sum(v for g, v in groups.items() if g not in GENERIC_VICTIMS)
-        totals.append(max(everyone, specific))
-    return min(totals)
+    return min(_source_total(groups) for groups in by_source.values())
 
 
 def _union_spans(lists: list[list[Span]]) -> list[Span]:
