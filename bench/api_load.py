@@ -39,12 +39,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import DEFAULT_CSV, load_reports  # noqa: E402
+from throughput import DEFAULT_CSV, load_reports
 
-from kharita.ingest import Rejected, read_paths  # noqa: E402
-from kharita.models import Event, Report  # noqa: E402
-from kharita.pipeline import Pipeline  # noqa: E402
-from kharita.store import Store  # noqa: E402
+from kharita.ingest import Rejected, read_paths
+from kharita.models import Event, Report
+from kharita.pipeline import Pipeline
+from kharita.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PG = os.environ.get("KHARITA_BENCH_PG",
@@ -268,10 +268,10 @@ def run_wrk(base: str, script: Path, duration: int, connections: int, threads: i
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), base]
     out = subprocess.run(command, capture_output=True, text=True, check=True,
                          timeout=duration + 60).stdout
-    percentiles = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.M)}
+    percentiles = {f"p{p}_ms": _ms(v) for p, v in re.findall(r"^\s+(50|75|90|99)%\s+(\S+)$", out, re.MULTILINE)}
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket_errors = re.search(r"Socket errors: (.*)$", out, re.M)
+    socket_errors = re.search(r"Socket errors: (.*)$", out, re.MULTILINE)
     return {"requests_per_s": round(float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))),
             **percentiles, "requests": requests, "non_2xx": int(errors.group(1)) if errors else 0,
             "socket_errors": socket_errors.group(1) if socket_errors else "", "wrk_output": out}

@@ -48,7 +48,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 from sqlalchemy import select
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -970,7 +977,8 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
             created = False
             if not store.has_report(report.id):
                 if not pipelines:
-                    from .pipeline import Pipeline  # loads the gazetteer: only once a report comes
+                    # Imported (and the gazetteer loaded) only once a report comes.
+                    from .pipeline import Pipeline
 
                     pipelines.append(Pipeline())
                 doc = pipelines[0].annotate(report)
@@ -1045,7 +1053,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
                  **_errors(422)})
     def export(
         flt: Filter,
-        format: Annotated[Literal["acled-csv", "geojson", "parquet"], Query()],  # noqa: A002 - public name
+        format: Annotated[Literal["acled-csv", "geojson", "parquet"], Query()],
         sort: Annotated[SortOrder, Query()] = "event_date",
     ) -> FileResponse:
         flt.sort = sort
@@ -1074,7 +1082,13 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         }}},
     )
     async def post_report(request: Request) -> JSONResponse:
-        from .ingest.common import Draft, RejectInput, clean_field, finish, normalise_newlines
+        from .ingest.common import (
+            Draft,
+            RejectInput,
+            clean_field,
+            finish,
+            normalise_newlines,
+        )
         from .ingest.text import parse_text
 
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -1155,7 +1169,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
                  "schema": {"$ref": "#/components/schemas/HealthCollection"}}}}, **_errors(400, 422)})
     def health_attacks(
         flt: PagedFilter,
-        format: Literal["json", "geojson"] = "json",  # noqa: A002 - public name
+        format: Literal["json", "geojson"] = "json",
     ) -> JSONResponse:
         flt.health_attacks = True
         page = page_of(flt)
@@ -1208,8 +1222,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
     spec = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
-    top, defs = models_json_schema([(m, "validation") for m in _EXTRA_SCHEMAS],
-                                   ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema([(m, "validation") for m in _EXTRA_SCHEMAS],
+                                 ref_template="#/components/schemas/{model}")
     for name, schema in defs.get("$defs", {}).items():
         schemas.setdefault(name, schema)
     problem = {"$ref": "#/components/schemas/Problem"}

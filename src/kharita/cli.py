@@ -95,7 +95,7 @@ def ingest(
 
     def flush() -> None:
         nonlocal new, unchanged, event_count
-        for (_, events, _), created in zip(pending, store.add_many(pending)):
+        for (_, events, *_), created in zip(pending, store.add_many(pending)):
             new += created
             unchanged += not created
             event_count += len(events) if created else 0
@@ -114,7 +114,7 @@ def ingest(
                 unchanged += 1
                 continue
             doc = pipeline.annotate(item)
-            pending.append((item, doc.events, doc.control))
+            pending.append((item, doc.events, doc.control, doc.tallies))
             if len(pending) >= INGEST_BATCH:
                 flush()
         flush()
@@ -375,6 +375,27 @@ def health(
         return
     count = exporter.write_health(found, fmt, output)
     console.print(f"wrote {count} attack(s) on health care to {output}")
+
+
+@app.command()
+def tallies(
+    report: Annotated[Optional[str], typer.Option("--report", help="Only this report's tallies.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines: report id and tally with evidence.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Running counts the reports make ("a dozen facilities attacked since February 1"): claims, not events."""
+    found = _store(db).tallies(report)
+    if as_json:
+        for report_id, tally in found:
+            sys.stdout.write(json.dumps({"report_id": report_id, **tally.model_dump(mode="json")}) + "\n")
+        return
+    table = Table(title=f"{len(found)} tally(ies)")
+    for column in ("report", "since", "count", "what", "places", "source"):
+        table.add_column(column)
+    for report_id, t in found:
+        table.add_row(report_id, t.period or "", f"{'~' if t.approximate else ''}{t.value}", f"{t.unit} {t.verb}".strip(),
+                      ", ".join(t.places), t.source or "")
+    console.print(table)
 
 
 @app.command()

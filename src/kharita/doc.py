@@ -145,6 +145,7 @@ class Doc:
     sources: list[SourceMention] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     control: list = field(default_factory=list)  # control.ControlClaim: who holds which place from when
+    tallies: list = field(default_factory=list)  # models.Tally: running counts, not events
 
     @property
     def text(self) -> str:

@@ -975,6 +975,12 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
     # sentence after a caption follows the one before it.
     captions = [is_caption(doc.text, sentence) for sentence in doc.sentences]
     flow = list(itertools.accumulate(not c for c in captions))
+    # Sentences holding a tally (the tallies stage ran before this one).
+    sentence_starts = [sentence.start for sentence in doc.sentences]
+    tallied = [False] * len(doc.sentences)
+    for tally in doc.tallies:
+        if tally.evidence:
+            tallied[bisect_right(sentence_starts, tally.evidence[0].start) - 1] = True
     for unit, (index, clause) in enumerate(units):
         sentence = doc.sentences[index]
         if is_heading(doc.text, sentence) and index > 0 and clause.start == sentence.start:
@@ -982,6 +988,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         if is_boilerplate(doc.text, sentence):
             continue  # a page's tag list
         s = _Sentence(doc, clause, folded, {name: found[unit] for name, found in gathered.items()})
+        if tallied[index] and not any(d.precision == 1 and not d.ongoing for d in s.dates):
+            continue  # a running count over a period ("a dozen hospitals since February 1"): a tally, no event
         if captions[index]:
             # A photo caption neither adds to the event before it nor leads the ones after.
             for draft in _drafts_for_sentence(s, None, country, doc.text):

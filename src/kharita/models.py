@@ -82,6 +82,21 @@ class Claim(BaseModel):
     evidence: list[Span] = Field(default_factory=list)
 
 
+class Tally(BaseModel):
+    """A running count over a period ("more than a dozen medical facilities attacked since
+    February 1"): a claim the report makes, kept as such, never an event."""
+
+    value: int
+    unit: str  # what is counted, as written: "medical facilities", "field hospitals"
+    approximate: bool = False  # "more than", "at least", "dozens"
+    verb: str = ""  # what happened to them: "attacked", "destroyed"
+    since: date | None = None  # the period's first day, when the text dates it
+    period: str = ""  # as written: "Since February 1", "over the past month"
+    places: list[str] = Field(default_factory=list)  # provinces or countries it covers
+    source: str | None = None  # who says so
+    evidence: list[Span] = Field(default_factory=list)
+
+
 class HealthAttack(BaseModel):
     """An attack on health care, in the terms of WHO's Surveillance System for Attacks on
     Health Care (SSA)."""

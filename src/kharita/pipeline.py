@@ -1,6 +1,6 @@
 """The pipeline: a report in, an annotated `Doc` with its events out.
 
-    text -> places -> dates -> actors -> casualties -> events -> health, control
+    text -> places -> dates -> actors -> casualties, tallies -> events -> health, control
 
 Each stage is a module with one job that reads the report text and earlier
 annotations and adds its own (see docs/ARCHITECTURE.md). Dictionaries and the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from . import actors, casualties, control, dates, events, health, merge, places, text
+from . import actors, casualties, control, dates, events, health, merge, places, tallies, text
 from .doc import Doc, Place, PlaceMention
 from .gazetteer import Gazetteer, default_gazetteer
 from .lexicon import fold
@@ -34,6 +34,7 @@ class Pipeline:
         doc.dates = dates.find_dates(report.text, report.published)
         actors.annotate(doc, folded)
         casualties.annotate(doc)
+        tallies.annotate(doc, folded)
         events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
         # "Strikes in Idlib province" and "strikes on Khan Sheikhoun" the same day: one event.
         doc.events = merge.collapse_nested(doc.events)

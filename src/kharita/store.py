@@ -63,12 +63,12 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from . import merge
 from .control import ControlClaim
 from .migrations.postgis import ensure_point_column, has_point_column
-from .models import Event, Report
+from .models import Event, Report, Tally
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Databases from before migrations carry only `kharita_meta.schema_version`: the
 # revision each such version equals.
-REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002"}
+REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003"}
 # Above this many mentions, a joining mention is folded into the event instead of the
 # event being recomputed from every mention.
 FOLD_AFTER_MENTIONS = 20
@@ -184,6 +184,15 @@ control_table = Table(
     Column("record", Text, nullable=False),
     Index("ix_control_place", "place_key"),
     Index("ix_control_name", "place"),
+)
+
+tallies_table = Table(
+    "tallies", metadata,
+    Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("since", Date),
+    Column("record", Text, nullable=False),
+    Index("ix_tallies_since", "since"),
 )
 
 event_reports_table = Table(
@@ -480,7 +489,7 @@ class Store:
             ).first() is not None
 
     def add(self, report: Report, events: Iterable[Event], control: Iterable[ControlClaim] = (),
-            conn: Connection | None = None) -> bool:
+            conn: Connection | None = None, tallies: Iterable[Tally] = ()) -> bool:
         """Store a report with its events and control claims in one transaction, merging
         each event into the stored event of the same happening, if any (see `merge`).
 
@@ -490,7 +499,7 @@ class Store:
         """
         if conn is None:
             with self.engine.begin() as own:
-                return self.add(report, events, control, own)
+                return self.add(report, events, control, own, tallies)
         events = list(events)
         self._lock_event_types(conn, {e.event_type for e in events})  # before any row lock: no deadlocks
         values = {**report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
@@ -502,14 +511,18 @@ class Store:
                    "start_date": c.start, "record": c.model_dump_json()} for c in control]
         if claims:
             conn.execute(_INSERT_CLAIM, claims)
+        rows = [{"report_id": report.id, "position": i, "since": t.since, "record": t.model_dump_json()}
+                for i, t in enumerate(tallies)]
+        if rows:
+            conn.execute(tallies_table.insert(), rows)
         return True
 
     def add_many(self, items: Iterable[tuple[Report, Iterable[Event]] | tuple[Report, Iterable[Event],
                                                                           Iterable[ControlClaim]]],
                  batch_size: int = BATCH_SIZE) -> list[bool]:
         """`add` for many reports, `batch_size` of them per transaction: the same events,
-        merged the same way, with far fewer commits. Items are (report, events) or
-        (report, events, control claims); the result says, per item, whether its report
+        merged the same way, with far fewer commits. Items are (report, events),
+        (report, events, control claims) or (report, events, control claims, tallies); the result says, per item, whether its report
         was new. A failure rolls back only the batch being written: batches committed
         before it stay."""
         results: list[bool] = []
@@ -524,11 +537,12 @@ class Store:
         return results
 
     def _add_batch(self, items: list[tuple]) -> list[bool]:
-        items = [(item[0], list(item[1]), list(item[2]) if len(item) > 2 else []) for item in items]
+        items = [(item[0], list(item[1]), list(item[2]) if len(item) > 2 else [], list(item[3]) if len(item) > 3 else [])
+                 for item in items]
         with self.engine.begin() as conn:
             # Every lock the batch needs, at once and in order: two batches never wait on each other in a cycle.
-            self._lock_event_types(conn, {e.event_type for _, events, _ in items for e in events})
-            return [self.add(report, events, control, conn) for report, events, control in items]
+            self._lock_event_types(conn, {e.event_type for _, events, _, _ in items for e in events})
+            return [self.add(report, events, control, conn, tallies) for report, events, control, tallies in items]
 
     def _lock_event_types(self, conn: Connection, event_types: Iterable[str]) -> None:
         """On PostgreSQL, writers merging events of one type take turns (until commit), so
@@ -837,6 +851,15 @@ class Store:
             self._rebuild_event(conn, event_id)
             self._rebuild_event(conn, new_id)
         return event_id if keep is moving else new_id
+
+    def tallies(self, report_id: str | None = None) -> list[tuple[str, Tally]]:
+        """Running counts as (report id, tally), oldest period first; of one report with `report_id`."""
+        t = tallies_table
+        query = select(t.c.report_id, t.c.record).order_by(t.c.since, t.c.report_id, t.c.position)
+        if report_id is not None:
+            query = query.where(t.c.report_id == report_id)
+        with self.engine.connect() as conn:
+            return [(row.report_id, Tally.model_validate_json(row.record)) for row in conn.execute(query)]
 
     def control_claims(self, place: str | None = None) -> list[ControlClaim]:
         """Claims of control, for places whose name contains `place` (all when None)."""

@@ -397,7 +397,8 @@ class Watcher:
                 if isinstance(report, Report) and not self.store.has_report(report.id):
                     doc = self.pipeline.annotate(report)
                 with self.store.engine.begin() as conn:
-                    new = doc is not None and self.store.add(report, doc.events, doc.control, conn=conn)
+                    new = doc is not None and self.store.add(report, doc.events, doc.control, conn=conn,
+                                                             tallies=doc.tallies)
                     for write in item.writes:
                         write(conn)
                     if last and complete and closing is not None:

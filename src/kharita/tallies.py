@@ -1,0 +1,128 @@
+"""The `tallies` stage: running counts over a period, kept as claims, never as events.
+
+"Since February 1, more than a dozen medical facilities have been attacked"; "the bombing
+has destroyed at least seven hospitals and two field hospitals". A tally sums many
+happenings the report does not tell one by one; ACLED codes none of it as an event, and an
+analyst wants it kept, with its period, its place and who says so. A tally sentence names
+a period (an ongoing date such as "since February 1" or "over the past month", or a
+running-total cue from data/quantities.yaml) and counts a unit (data/quantities.yaml
+`tally_units`); a sentence right after it that speaks of the same ("The bombing has
+destroyed ...") continues it.
+"""
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from .casualties import _tally, find_sources, parse_number
+from .doc import Doc, Sentence
+from .lexicon import PhraseMatcher, load_data
+from .models import Tally
+
+# A sentence that goes on about what the one before it tallied.
+# (`match` anchors it at the sentence start.)
+_CONTINUES = re.compile(r"\W*(?:(?:the|these|those|this|such) (?:[a-z]+ )?(?:bombing|bombings|attacks|strikes|airstrikes|"
+                        r"raids|shelling|bombardment|campaign|offensive|assault|violence)\b|(?:they|it) )", re.I)
+_WORD = re.compile(r"[a-z0-9]+(?:[,-][a-z0-9]+)*")
+_HEDGE = re.compile(r"(?:at least|more than|over|nearly|almost|around|about|approximately|up to|as many as|roughly|"
+                    r"an estimated)\s+$")
+_NOT_A_COUNT = frozenset({"a", "an", "some"})  # "destroyed a hospital": not a tally figure
+ADJECTIVES_BETWEEN = 2  # "at least seven major hospitals", "four specialised clinics"
+
+
+def _figure_before(folded: str, floor: int, start: int) -> tuple[int, bool, int] | None:
+    """The count right before a unit, with at most two words between ("seven major
+    hospitals"): (value, approximate, where the figure starts), or None."""
+    words = list(_WORD.finditer(folded, max(floor, start - 60), start))[-(ADJECTIVES_BETWEEN + 2):]
+    for i in range(len(words) - 1, max(-1, len(words) - 2 - ADJECTIVES_BETWEEN), -1):
+        for first in (i - 1, i):  # "a dozen", "twenty five"; then one word
+            if first < 0:
+                continue
+            phrase = folded[words[first].start():words[i].end()]
+            if phrase in _NOT_A_COUNT:
+                continue
+            parsed = parse_number(phrase)
+            if parsed is None or (first == i and len(words) > 1 and i > 0 and parse_number(
+                    folded[words[i - 1].start():words[i].end()]) is not None):
+                continue
+            value, vague = parsed
+            begin = words[first].start()
+            hedge = _HEDGE.search(folded, max(floor, begin - 20), begin)
+            if hedge is not None:
+                begin = hedge.start()
+            return value, vague or hedge is not None, begin
+    return None
+
+
+@cache
+def _units() -> PhraseMatcher[bool]:
+    return PhraseMatcher((phrase, True) for phrase in load_data("quantities.yaml")["tally_units"])
+
+
+@cache
+def _verbs() -> PhraseMatcher[bool]:
+    return PhraseMatcher((phrase, True) for phrase in load_data("quantities.yaml")["tally_verbs"])
+
+
+def _period(doc: Doc, sentence: Sentence, folded: str) -> tuple[str, int, int, object] | None:
+    """The sentence's tally period: (text, start, end, first day or None): an ongoing
+    date of a week or more ("since February 1"), or a running-total cue; else None."""
+    for mention in doc.within(doc.dates, sentence):
+        if mention.ongoing and (mention.last - mention.first).days >= 7:
+            return mention.text, mention.start, mention.end, mention.first
+    cue = _tally().search(folded, sentence.start, sentence.end)
+    return (doc.text[cue.start():cue.end()], cue.start(), cue.end(), None) if cue else None
+
+
+def _figures(doc: Doc, sentence: Sentence, folded: str):
+    """(value, approximate, figure start, unit end, unit) for each counted unit."""
+    for unit in _units().find(doc.text[sentence.start:sentence.end], folded[sentence.start:sentence.end]):
+        start, end = sentence.start + unit.start, sentence.start + unit.end
+        figure = _figure_before(folded, sentence.start, start)
+        if figure is None:
+            continue
+        value, approximate, begin = figure
+        if 1900 <= value <= 2100 and folded[begin:start].strip().isdigit():
+            continue  # a year, not a count
+        yield value, approximate, begin, end, doc.text[start:end]
+
+
+def find_tallies(doc: Doc, folded: str) -> list[Tally]:
+    tallies: list[Tally] = []
+    carried = None  # (period, regions, source) of the tally sentence just before
+    for sentence in doc.sentences:
+        period = _period(doc, sentence, folded)
+        if period is None and carried is not None and _CONTINUES.match(doc.text, sentence.start, sentence.end):
+            period = carried[0]
+        elif period is None:
+            carried = None
+            continue
+        figures = list(_figures(doc, sentence, folded))
+        if not figures:
+            carried = None
+            continue
+        # Provinces it covers ("across Idlib and Hama Provinces"); a country here is mostly an actor.
+        regions = [p for p in doc.within(doc.places, sentence) if p.place is not None and p.role in ("location", "region")
+                   and p.place.feature == "admin1"]
+        sources = find_sources(doc, sentence)
+        if carried is not None and period is carried[0]:
+            regions = regions or carried[1]
+            sources = sources or carried[2]
+        verbs = _verbs().find(doc.text[sentence.start:sentence.end], folded[sentence.start:sentence.end])
+        text, period_start, period_end, since = period
+        for value, approximate, begin, end, unit in figures:
+            verb = min(verbs, key=lambda v: abs(sentence.start + v.start - begin), default=None)
+            tallies.append(Tally(
+                value=value, unit=unit, approximate=approximate,
+                verb=doc.text[sentence.start + verb.start:sentence.start + verb.end] if verb else "",
+                since=since, period=text, places=list(dict.fromkeys(p.place.name for p in regions)),
+                source=sources[0].source if sources else None,
+                evidence=[doc.report.span(begin, end), doc.report.span(period_start, period_end)]
+                + [doc.span(s) for s in sources[:1]] + [doc.span(p) for p in regions],
+            ))
+        carried = (period, regions, sources)
+    return tallies
+
+
+def annotate(doc: Doc, folded: str) -> None:
+    doc.tallies = find_tallies(doc, folded)
