@@ -64,7 +64,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from . import __version__ as _pkg_version
 from . import control as control_rules
 from . import export as exporter
-from .control import ControlClaim, Period
+from .control import Period
 from .models import ACLED_COLUMNS, Claim, Event, Report, Span
 from .store import EventFilter, Store, default_db_path, event_reports_table
 
@@ -659,21 +659,10 @@ def event_feature(event: Event, report: Callable[[str], Report | None]) -> Featu
     )
 
 
-def control_timelines(claims: Iterable[ControlClaim]) -> dict[str, list[Period]]:
-    """Claims grouped by place, each place's as its timeline (as `kharita control PLACE`)."""
-    by_place: dict[str, list[ControlClaim]] = {}
-    for claim in claims:
-        by_place.setdefault(claim.place_key, []).append(claim)
-    return {key: control_rules.timeline(group) for key, group in by_place.items()}
-
-
 def holders_on(timelines: dict[str, list[Period]], day: date) -> list[ControlProperties]:
     """Every place with a known holder on `day` (as `kharita control --date`)."""
     rows = []
-    for key, periods in timelines.items():
-        period = control_rules.holder_on(periods, day)
-        if period is None:
-            continue
+    for key, period in control_rules.holders_on(timelines, day):
         first = period.claims[0]
         rows.append(ControlProperties(
             place=first.place, place_key=key, latitude=first.latitude, longitude=first.longitude,
@@ -1136,7 +1125,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         place: Annotated[str, PathParam(min_length=1, max_length=MAX_FILTER_CHARS, pattern=PRINTABLE,
                                         description="a place name, or part of one")],
     ) -> JSONResponse:
-        timelines = control_timelines(store.control_claims(place))
+        timelines = control_rules.timelines(store.control_claims(place))
         if not timelines:
             raise ApiError(404, f"no control claims about a place named like {place!r}")
         places = []
@@ -1156,7 +1145,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         when = _parse_date("date", day)
         if when is None:
             raise invalid("query", "date", "date is required, YYYY-MM-DD", "missing")
-        rows = holders_on(control_timelines(store.control_claims()), when)
+        rows = holders_on(control_rules.timelines(store.control_claims()), when)
         features = [ControlFeature(id=r.place_key, geometry=PointGeometry(coordinates=(r.longitude, r.latitude)),
                                    properties=r)
                     for r in rows if r.latitude is not None and r.longitude is not None]

@@ -307,20 +307,11 @@ def control_command(
     if place is None and on is None:
         raise typer.BadParameter("give a PLACE, or --date YYYY-MM-DD for every place")
     day = _date(on, "--date")
-    by_place: dict[str, list] = {}
-    for claim in _store(db).control_claims(place):
-        by_place.setdefault(claim.place_key, []).append(claim)
-    timelines = {key: control.timeline(claims) for key, claims in by_place.items()}
+    timelines = control.timelines(_store(db).control_claims(place))
     if day is not None:
-        rows = []
-        for key, periods in timelines.items():
-            period = control.holder_on(periods, day)
-            if period is not None:
-                first = period.claims[0]
-                rows.append({"place": first.place, "place_key": key, "latitude": first.latitude,
-                             "longitude": first.longitude, "admin1": first.admin1, "country": first.country,
-                             "side": period.side, "since": period.start.isoformat(), "precision": period.precision,
-                             "reports": sorted({c.report_id for c in period.claims})})
+        from .api import holders_on
+
+        rows = [row.model_dump(mode="json") for row in holders_on(timelines, day)]
         if fmt == "geojson":
             features = [{"type": "Feature", "id": r["place_key"],
                          "geometry": {"type": "Point", "coordinates": [r["longitude"], r["latitude"]]},

@@ -236,3 +236,17 @@ def holder_on(periods: list[Period], day: date) -> Period | None:
         if period.start <= day:
             current = period
     return current
+
+
+def timelines(claims: Iterable[ControlClaim]) -> dict[str, list[Period]]:
+    """Claims grouped by place, each place's as its timeline."""
+    by_place: dict[str, list[ControlClaim]] = {}
+    for claim in claims:
+        by_place.setdefault(claim.place_key, []).append(claim)
+    return {key: timeline(group) for key, group in by_place.items()}
+
+
+def holders_on(timelines_by_place: dict[str, list[Period]], day: date) -> list[tuple[str, Period]]:
+    """Every place with a known holder on `day`: (place key, the period that day falls in)."""
+    held = ((key, holder_on(periods, day)) for key, periods in timelines_by_place.items())
+    return [(key, period) for key, period in held if period is not None]
