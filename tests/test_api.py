@@ -743,6 +743,17 @@ def test_cors_for_configured_origins_only(store):
         assert "access-control-allow-origin" not in other.headers
 
 
+def test_the_map_is_offline_unless_a_tile_layer_is_configured(client, store):
+    assert client.get("/api/config").json() == {"tiles": None, "tiles_attribution": ""}
+    assert "img-src 'self' data:;" in client.get("/").headers["content-security-policy"]
+    tiles = "https://tiles.example/{z}/{x}/{y}.png"
+    with TestClient(create_app(store, ApiSettings(tiles=tiles, tiles_attribution="© Example"))) as c:
+        assert c.get("/api/config").json() == {"tiles": tiles, "tiles_attribution": "© Example"}
+        assert "img-src 'self' data: https://tiles.example;" in c.get("/").headers["content-security-policy"]
+    with pytest.raises(ValueError, match="tile URL"):
+        ApiSettings(tiles="javascript:alert(1)")
+
+
 def test_wrong_methods_are_405_problems(client):
     problem(client.post("/api/events", json={}), 405)
     problem(client.delete("/api/events/SYR9001"), 405)

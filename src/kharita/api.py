@@ -39,6 +39,7 @@ from datetime import date
 from http import HTTPStatus
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi import Path as PathParam
@@ -115,16 +116,31 @@ class ApiSettings:
     token: str | None = None
     max_body: int = DEFAULT_MAX_BODY
     cors_origins: tuple[str, ...] = ()
+    # An online tile layer for the map, only when configured ("https://tile.example/{z}/{x}/{y}.png").
+    tiles: str | None = None
+    tiles_attribution: str = ""
 
     def __post_init__(self) -> None:
         if self.token is not None and len(self.token) < MIN_TOKEN_CHARS:
             raise ValueError(f"the API token must be at least {MIN_TOKEN_CHARS} characters long")
+        if self.tiles is not None and not (
+                self.tiles.startswith(("https://", "http://")) and all(k in self.tiles for k in ("{z}", "{x}", "{y}"))):
+            raise ValueError("the tile URL must be http(s) and hold {z}, {x} and {y}")
         if self.max_body < 1:
             raise ValueError("the request body limit must be at least 1 byte")
 
     def __repr__(self) -> str:  # never print the token
         return (f"ApiSettings(token={'set' if self.token else None}, max_body={self.max_body}, "
-                f"cors_origins={self.cors_origins})")
+                f"cors_origins={self.cors_origins}, tiles={self.tiles})")
+
+    @property
+    def page_csp(self) -> str:
+        """The map page's policy, letting images come from the tile server when there is one."""
+        if not self.tiles:
+            return PAGE_CSP
+        parts = urlsplit(self.tiles)
+        origin = f"{parts.scheme}://{parts.netloc.replace('{s}', '*')}"
+        return PAGE_CSP.replace("img-src 'self' data:", f"img-src 'self' data: {origin}")
 
 
 def read_token_file(path: str | Path) -> str:
@@ -143,6 +159,8 @@ ENV_TOKEN = "KHARITA_API_TOKEN"
 ENV_TOKEN_FILE = "KHARITA_API_TOKEN_FILE"
 ENV_MAX_BODY = "KHARITA_MAX_BODY"
 ENV_CORS_ORIGINS = "KHARITA_CORS_ORIGINS"  # comma-separated
+ENV_TILES = "KHARITA_TILES"
+ENV_TILES_ATTRIBUTION = "KHARITA_TILES_ATTRIBUTION"
 
 
 def settings_from_env(environ: dict[str, str] | None = None) -> ApiSettings:
@@ -153,7 +171,8 @@ def settings_from_env(environ: dict[str, str] | None = None) -> ApiSettings:
         token = read_token_file(env[ENV_TOKEN_FILE])
     max_body = int(env.get(ENV_MAX_BODY) or DEFAULT_MAX_BODY)
     origins = tuple(o.strip() for o in env.get(ENV_CORS_ORIGINS, "").split(",") if o.strip())
-    return ApiSettings(token=token, max_body=max_body, cors_origins=origins)
+    return ApiSettings(token=token, max_body=max_body, cors_origins=origins, tiles=env.get(ENV_TILES) or None,
+                       tiles_attribution=env.get(ENV_TILES_ATTRIBUTION, ""))
 
 
 def app_from_env() -> FastAPI:
@@ -168,6 +187,13 @@ class ParamError(BaseModel):
     loc: list[str | int] = Field(description='where: ["query", "bbox"], ["body", "text"], ...')
     msg: str
     type: str
+
+
+class MapConfig(BaseModel):
+    """The map page's settings: an online tile layer only when the server was given one."""
+
+    tiles: str | None = Field(default=None, description="tile URL template ({z}/{x}/{y}), or null: offline outlines only")
+    tiles_attribution: str = ""
 
 
 class Problem(BaseModel):
@@ -1175,6 +1201,10 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
     def stats() -> dict[str, int]:
         return store.counts()
 
+    @app.get("/api/config", response_model=MapConfig, tags=["store"], summary="What the map page may load")
+    def config() -> MapConfig:
+        return MapConfig(tiles=settings.tiles, tiles_attribution=settings.tiles_attribution)
+
     # -- the page -------------------------------------------------------------
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -1182,7 +1212,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
             STATIC_DIR / "index.html",
             media_type="text/html; charset=utf-8",
             headers={
-                "Content-Security-Policy": PAGE_CSP,
+                "Content-Security-Policy": settings.page_csp,
                 "Referrer-Policy": "no-referrer",
                 "Cache-Control": "no-cache",
             },

@@ -402,6 +402,10 @@ def serve(
     workers: Annotated[int, typer.Option(help="Worker processes; each opens the database.")] = 1,
     cors_origin: Annotated[Optional[list[str]], typer.Option(
         "--cors-origin", help="Let pages from this origin call the API (repeatable); no CORS without it.")] = None,
+    tiles: Annotated[Optional[str], typer.Option(
+        help="An online tile layer for the map, e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png "
+             "(default: offline outlines only).")] = None,
+    tiles_attribution: Annotated[str, typer.Option(help="Credit line the tile provider asks for.")] = "",
 ) -> None:
     """Serve the map and the JSON API (reads for all; writes with the token)."""
     import os
@@ -415,7 +419,8 @@ def serve(
     # Settings travel as environment variables, so `--workers` processes read the same ones.
     env = {api.ENV_TOKEN_FILE: str(token_file.resolve()) if token_file else None,
            api.ENV_MAX_BODY: str(max_body) if max_body is not None else None,
-           api.ENV_CORS_ORIGINS: ",".join(cors_origin) if cors_origin else None}
+           api.ENV_CORS_ORIGINS: ",".join(cors_origin) if cors_origin else None,
+           api.ENV_TILES: tiles, api.ENV_TILES_ATTRIBUTION: tiles_attribution or None}
     os.environ.update({k: v for k, v in env.items() if v is not None})
     try:
         settings = api.settings_from_env()
