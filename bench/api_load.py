@@ -330,7 +330,7 @@ def main() -> None:
                             "connections": args.connections, "limit": args.limit,
                             "mean_events_per_page": round(mean_page, 1), **measured,
                             "load_average_before": round(load_before, 1), "cpus": os.cpu_count()})
-            if measured["non_2xx"] or measured["socket_errors"]:
+            if measured["non_2xx"] or measured["socket_errors"] or "p99_ms" not in measured:
                 print(wrk_output, file=sys.stderr)
 
     print(f"\n/api/events bbox + date-range pages of up to {args.limit}, {args.duration} s per backend, "
@@ -338,8 +338,9 @@ def main() -> None:
     print(f"{'backend':<11} {'events':>8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
           f"{'events/page':>11} {'non-2xx':>7} {'load':>5} {'CPU ms/req':>10} {'CPU-bound req/s':>15}")
     for r in results:
-        print(f"{r['backend']:<11} {r['events']:>8,} {r['requests_per_s']:>7,} {r['p50_ms']:>7.2f} "
-              f"{r['p90_ms']:>7.2f} {r['p99_ms']:>7.2f} {r['mean_events_per_page']:>11} {r['non_2xx']:>7} "
+        pct = {p: r.get(f"{p}_ms", float("nan")) for p in ("p50", "p90", "p99")}  # nan: wrk gave none
+        print(f"{r['backend']:<11} {r['events']:>8,} {r['requests_per_s']:>7,} {pct['p50']:>7.2f} "
+              f"{pct['p90']:>7.2f} {pct['p99']:>7.2f} {r['mean_events_per_page']:>11} {r['non_2xx']:>7} "
               f"{r['load_average_before']:>5} {r['cpu_ms_per_request']:>10} {r['capacity_per_s']:>15,}")
     print("load: the 1-minute load average before the run (other jobs share the cores); CPU ms/req: "
           "server + database + wrk;\nCPU-bound req/s: the rate those CPU costs allow on these cores alone.")
