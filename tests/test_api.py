@@ -481,6 +481,16 @@ def test_post_report_runs_the_pipeline_and_is_idempotent(writer):
     assert stored["title"] == "Strikes on Maarat al-Numan" and stored["published"] == "2024-03-13"
 
 
+def test_a_posted_reports_tallies_come_back_with_it(writer):
+    text = ("Since January 1, government forces have shelled more than 20 schools across Idlib province, "
+            "the education directorate said.")
+    resp = writer.post("/api/reports", json={"text": text, "published": "2024-03-13"}, headers=AUTH)
+    assert resp.status_code == 201 and resp.json()["event_ids"] == []  # a running count: no event
+    [tally] = writer.get(f"/api/reports/{resp.json()['report_id']}").json()["tallies"]
+    assert (tally["value"], tally["unit"], tally["verb"], tally["since"]) == (20, "schools", "shelled", "2024-01-01")
+    assert tally["places"] == ["Idlib"] and tally["source"] == "the education directorate"
+
+
 def test_post_plain_text_report(writer):
     body = "Shelling of Taiz\n\n" + NEW_TEXT.replace("Maarat al-Numan in Idlib", "Taiz in Yemen")
     resp = writer.post("/api/reports", content=body.encode(), headers={**AUTH, "Content-Type": "text/plain"})

@@ -66,7 +66,7 @@ from . import __version__ as _pkg_version
 from . import control as control_rules
 from . import export as exporter
 from .control import Period
-from .models import ACLED_COLUMNS, Claim, Event, Report, Span
+from .models import ACLED_COLUMNS, Claim, Event, Report, Span, Tally
 from .store import EventFilter, Store, default_db_path, event_reports_table
 
 log = logging.getLogger(__name__)
@@ -381,6 +381,7 @@ class Mention(BaseModel):
 
 class ReportDetail(Report):
     event_ids: list[str] = Field(default_factory=list, description="the stored events this report is part of")
+    tallies: list[Tally] = Field(default_factory=list, description="running counts it gives: claims, not events")
 
 
 def _no_nul(value: str | None) -> str | None:
@@ -998,7 +999,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
                     pipelines.append(Pipeline())
                 doc = pipelines[0].annotate(report)
                 try:
-                    created = store.add(report, doc.events, doc.control)
+                    created = store.add(report, doc.events, doc.control, tallies=doc.tallies)
                 except IntegrityError:  # another worker stored the same report just now
                     created = False
             return ReportCreated(report_id=report.id, event_ids=event_ids_of(report.id), created=created)
@@ -1142,7 +1143,9 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         report = store.report(report_id)
         if report is None:
             raise ApiError(404, f"no report {report_id!r}")
-        return JSONResponse({**report.model_dump(mode="json"), "event_ids": event_ids_of(report_id)})
+        tallies = [tally.model_dump(mode="json") for _, tally in store.tallies(report_id)]
+        return JSONResponse({**report.model_dump(mode="json"), "event_ids": event_ids_of(report_id),
+                             "tallies": tallies})
 
     # -- control, health care, stats ----------------------------------------
     @app.get("/api/places/{place}/control", response_model=ControlTimelines, responses=_errors(404, 422),
