@@ -202,13 +202,14 @@ def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
 
 
 @cache
-def _tally() -> re.Pattern:
-    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b")  # over folded text
+def running_total_cues() -> re.Pattern:
+    """Cues of a toll of a whole war or of months ("since the start of the war"), over folded text."""
+    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b")
 
 
 def annotate(doc: Doc) -> None:
     folded = fold(doc.text)
-    tally = _tally()
+    tally = running_total_cues()
     for sentence in doc.sentences:
         if tally.search(folded, sentence.start, sentence.end):
             continue  # a toll of the whole war or of months, not of one event

@@ -706,10 +706,11 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     return min(candidates, key=cost)
 
 
-# "a rebel-held Syrian town", "an Afghan village": the country, when nothing finer is named.
-_SETTLEMENT_AFTER = re.compile(r"(?:\s+[\w-]+){0,2}?\s+(?:town|towns|village|villages|city|cities|province|"
-                               r"provinces|region|countryside|border|district|neighbourhood|neighborhood|capital)\b",
-                               re.I)
+@cache
+def _settlement_after() -> re.Pattern:
+    """A settlement noun within two words after a demonym ("Syrian rebel-held town")."""
+    nouns = "|".join(map(re.escape, load_data("triggers.yaml")["settlement_nouns"]))
+    return re.compile(rf"(?:\s+[\w-]+){{0,2}}?\s+(?:{nouns})\b", re.I)
 
 
 def _country_of_settlement(s: _Sentence, text: str, country: str | None) -> PlaceMention | None:
@@ -718,7 +719,7 @@ def _country_of_settlement(s: _Sentence, text: str, country: str | None) -> Plac
     for mention in s.demonyms:
         if mention.place.feature != "country" or (country and mention.place.country_code != country):
             continue
-        if _SETTLEMENT_AFTER.match(text, mention.end):
+        if _settlement_after().match(text, mention.end):
             return mention
     return None
 

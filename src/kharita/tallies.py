@@ -12,9 +12,10 @@ destroyed ...") continues it.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import cache
 
-from .casualties import _tally, find_sources, parse_number
+from .casualties import find_sources, parse_number, running_total_cues
 from .doc import Doc, Sentence
 from .lexicon import PhraseMatcher, load_data
 from .models import Tally
@@ -24,8 +25,6 @@ from .models import Tally
 _CONTINUES = re.compile(r"\W*(?:(?:the|these|those|this|such) (?:[a-z]+ )?(?:bombing|bombings|attacks|strikes|airstrikes|"
                         r"raids|shelling|bombardment|campaign|offensive|assault|violence)\b|(?:they|it) )", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:[,-][a-z0-9]+)*")
-_HEDGE = re.compile(r"(?:at least|more than|over|nearly|almost|around|about|approximately|up to|as many as|roughly|"
-                    r"an estimated)\s+$")
 _NOT_A_COUNT = frozenset({"a", "an", "some"})  # "destroyed a hospital": not a tally figure
 ADJECTIVES_BETWEEN = 2  # "at least seven major hospitals", "four specialised clinics"
 
@@ -42,16 +41,22 @@ def _figure_before(folded: str, floor: int, start: int) -> tuple[int, bool, int]
             if phrase in _NOT_A_COUNT:
                 continue
             parsed = parse_number(phrase)
-            if parsed is None or (first == i and len(words) > 1 and i > 0 and parse_number(
-                    folded[words[i - 1].start():words[i].end()]) is not None):
+            if parsed is None:
                 continue
             value, vague = parsed
             begin = words[first].start()
-            hedge = _HEDGE.search(folded, max(floor, begin - 20), begin)
+            hedge = _hedge().search(folded, max(floor, begin - 20), begin)
             if hedge is not None:
                 begin = hedge.start()
             return value, vague or hedge is not None, begin
     return None
+
+
+@cache
+def _hedge() -> re.Pattern:
+    """A hedge ("at least", "more than") ending right where a figure starts."""
+    words = sorted(load_data("quantities.yaml")["hedges"], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\s+$")
 
 
 @cache
@@ -64,13 +69,13 @@ def _verbs() -> PhraseMatcher[bool]:
     return PhraseMatcher((phrase, True) for phrase in load_data("quantities.yaml")["tally_verbs"])
 
 
-def _period(doc: Doc, sentence: Sentence, folded: str) -> tuple[str, int, int, object] | None:
+def _period(doc: Doc, sentence: Sentence, folded: str) -> tuple[str, int, int, date | None] | None:
     """The sentence's tally period: (text, start, end, first day or None): an ongoing
     date of a week or more ("since February 1"), or a running-total cue; else None."""
     for mention in doc.within(doc.dates, sentence):
         if mention.ongoing and (mention.last - mention.first).days >= 7:
             return mention.text, mention.start, mention.end, mention.first
-    cue = _tally().search(folded, sentence.start, sentence.end)
+    cue = running_total_cues().search(folded, sentence.start, sentence.end)
     return (doc.text[cue.start():cue.end()], cue.start(), cue.end(), None) if cue else None
 
 
