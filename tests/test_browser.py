@@ -37,7 +37,8 @@ GOVERNMENT_BLUE = "#0072b2"  # app.js SIDE_COLOURS
 # Written for this test: an attack on a hospital, so the samples store has a health-care record.
 HOSPITAL_REPORT = Report.create(
     "Airstrikes hit the main hospital in Saraqib on March 3, 2024, killing two nurses and a "
-    "patient, a local doctor said. The hospital stopped admitting patients.",
+    "patient, a local doctor said. The hospital stopped admitting patients. Since February 1, at least "
+    "nine medical facilities have been attacked in Idlib province, the local health directorate said.",
     title="Hospital hit in Saraqib", outlet="Kharita test desk", url="https://example.org/saraqib-hospital",
     published=date(2024, 3, 4),
 )
@@ -83,13 +84,13 @@ def _serve(store):
 
 
 def _ingest(store, reports) -> None:
-    """Store reports as `kharita ingest` does: events and control claims."""
+    """Store reports as `kharita ingest` does: events, control claims and tallies."""
     from kharita.pipeline import Pipeline
 
     pipeline = Pipeline()
     for report in reports:
         doc = pipeline.annotate(report)
-        store.add(report, doc.events, doc.control)
+        store.add(report, doc.events, doc.control, tallies=doc.tallies)
 
 
 @pytest.fixture(scope="module")
@@ -358,6 +359,13 @@ def test_health_view_lists_and_maps_the_register(samples_page, samples_url):
     assert hit["attack_type"] in panel.inner_text() and "hospital" in panel.inner_text()
     assert panel.locator("blockquote mark").count() > 0
     assert panel.locator("a[href='https://example.org/saraqib-hospital']").count() >= 1
+    # The report's running count comes with it, as a claim of the report, not an event.
+    tallies = panel.locator(".kh-tallies[data-loaded='1']")
+    tallies.wait_for()
+    text = tallies.inner_text()
+    assert "about 9 medical facilities attacked in Idlib since February 1"  in text
+    assert "the local health directorate" in text
+    assert tallies.locator("mark", has_text="at least nine medical facilities").count() == 1
     _shot(page, "health.png")
 
 

@@ -371,9 +371,44 @@
       rs.appendChild(rl);
       if (p.source) rs.appendChild(el("p", "kh-muted", "Sources: " + p.source));
       box.appendChild(rs);
+      box.appendChild(talliesSection(reports));
     }
     if (p.notes) box.appendChild(el("p", "kh-notes", p.notes));
     return box;
+  }
+
+  function tallyText(t) {
+    var n = (t.approximate ? "about " : "") + t.value + " " + t.unit + (t.verb ? " " + t.verb : "");
+    // The period as written, but mid-sentence: "Since February 1" -> "since February 1".
+    var when = t.period ? t.period.charAt(0).toLowerCase() + t.period.slice(1) : (t.since ? "since " + t.since : "");
+    var where = t.places && t.places.length ? "in " + t.places.join(", ") : "";
+    return [n, where, when].filter(Boolean).join(" ") +
+      ", according to " + (t.source || "an unattributed source");
+  }
+
+  // The running counts ("nine facilities attacked since February 1") the event's reports give:
+  // claims of the report, not events, so they come with the report and are filled in when it
+  // arrives. The section stays hidden when the reports give none.
+  function talliesSection(reportIds) {
+    var section = el("section", "kh-tallies");
+    section.hidden = true;
+    section.appendChild(el("h3", null, "Running counts in the report"));
+    var list = el("ul");
+    section.appendChild(list);
+    Promise.all(reportIds.map(function (rid) {
+      return getJSON("/api/reports/" + encodeURIComponent(rid), true).catch(function () { return null; });
+    })).then(function (details) {
+      details.forEach(function (d) {
+        ((d && d.tallies) || []).forEach(function (t) {
+          var li = el("li", null, tallyText(t));
+          if (t.evidence && t.evidence.length) li.appendChild(spanQuotes(t.evidence));
+          list.appendChild(li);
+        });
+      });
+      section.hidden = list.children.length === 0;
+      section.setAttribute("data-loaded", String(list.children.length));
+    });
+    return section;
   }
 
   // -- page state ------------------------------------------------------------
