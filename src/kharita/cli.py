@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -32,13 +31,11 @@ from rich.progress import (
 from rich.table import Table
 
 from . import export as exporter
+from .console import console, errors
 from .store import EventFilter, Store, default_db_path
 
 app = typer.Typer(help="Kharita: conflict news into evidence-backed, ACLED-compatible events.",
                   no_args_is_help=True, add_completion=False)
-# Tables keep their columns when piped (rich would otherwise assume 80 columns).
-console = Console(width=None if sys.stdout.isatty() else 200)
-errors = Console(stderr=True)
 
 # A string, not a Path: a Path would fold the "//" of postgresql+psycopg://user:pw@host/db.
 DbOption = Annotated[Optional[str], typer.Option(

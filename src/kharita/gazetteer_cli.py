@@ -7,18 +7,16 @@
 """
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
+
+from .console import console, errors
 
 app = typer.Typer(help="The gazetteer: import GeoNames dumps or your own places, show the indexes, rebuild.",
                   no_args_is_help=True)
-console = Console(width=None if sys.stdout.isatty() else 200, highlight=False)
-errors = Console(stderr=True, highlight=False)
 
 
 @app.command("import")

@@ -37,6 +37,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from ..console import console
 from . import app
 from .metrics import (
     MAIN_EVENT,
@@ -290,4 +291,4 @@ def case2021_command(
     if as_json:
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return
-    print_report(result, Console(width=None if sys.stdout.isatty() else 200))
+    print_report(result, console)

@@ -40,9 +40,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from ..console import console
 from ..models import Event
 from . import app
 from .fakes import (
@@ -167,7 +167,6 @@ def merge_command(
                       str(scores["predicted_pairs"]),
                       f"{scores['correct_pairs']} / {scores['wrong_pairs']} / {scores['undecided_pairs']}",
                       str(scores["gold_pairs"]))
-    console = Console()
     console.print(table)
     for pair in result.get("pairs", []):
         console.print(f"{pair['gold']:>9}  {' + '.join(pair['articles'])}  -> {pair['event']}")
