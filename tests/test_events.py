@@ -312,3 +312,90 @@ def test_captions_and_credits_are_sentences_of_their_own():
         "Smoke rises over the town of Ariha on April 3 2017(Reuters Photo)", "Air strikes killed five people.",
         "TOP PHOTO: Rescuers search the rubble, April 2, 2017"]
     assert [is_caption(text, s) for s in found] == [True, False, True]
+
+
+# -- issue 4: where the main event happened (FA-KES governorate) ---------------------------
+
+def test_a_country_level_lead_joins_the_event_placed_a_day_before_it(pipeline):
+    # The lead is dated by the day the monitor spoke, the body by the day of the strikes.
+    text = ("Air strikes killed 30 people in northern Syria, a monitor said on February 4. "
+            "Rescuers dug through the rubble for survivors. "
+            "The strikes hit a market in the town of Saraqib in Idlib province on February 3.")
+    _, events = code(pipeline, text)
+    assert [(e.sub_event_type, e.admin1, e.fatalities) for e in events] == [("Air/drone strike", "Idlib", 30)]
+    # Two weeks apart they are two happenings: the lead keeps its country.
+    _, events = code(pipeline, text.replace("on February 3", "on January 20"))
+    assert events[0].location == "Syria" and events[0].fatalities == 30
+
+
+def test_a_place_abroad_or_in_a_name_never_places_the_event(pipeline):
+    text = ("Warplanes struck the village of Qarmeet al-Foqa, killing nine civilians. "
+            "The Istanbul-based opposition coalition condemned the attack.")
+    _, [event] = code(pipeline, text)
+    assert event.location == "Qarmeet al-Foqa" and event.country != "Turkey"
+
+
+def test_a_sentence_that_names_the_attack_again_says_where_it_was(pipeline):
+    text = ("A poison gas attack on a Syrian town killed 40 people, medics said. "
+            "Opposition groups promised retaliation for the strike on the town of Saraqib in Idlib province.")
+    _, events = code(pipeline, text)
+    assert [(e.sub_event_type, e.location, e.admin1) for e in events][0] == ("Chemical weapon", "Saraqib", "Idlib")
+
+
+def test_a_sentence_about_the_event_just_told_places_it_though_it_tells_another(pipeline):
+    text = ("Gunmen executed 12 men in a Syrian village, a monitor said. "
+            "The killings happened in the village of Kafr Nabl, which troops entered last week.")
+    _, events = code(pipeline, text)
+    attack = next(e for e in events if e.sub_event_type == "Attack")
+    assert (attack.admin1, attack.geo_precision, attack.fatalities) == ("Idlib", 1, 12)
+    assert any(e.sub_event_type == "Government regains territory" for e in events)
+
+
+def test_the_place_of_the_setting_clause_is_not_where_the_event_happened(snippets):
+    report = Report.create("A car bomb killed 20 people at a bus station on Monday as government troops "
+                           "advanced on Raqqa.", published=PUBLISHED)
+    bomb = next(e for e in snippets(report) if e.sub_event_type == "Remote explosive/landmine/IED")
+    assert bomb.location != "Raqqa" and bomb.admin1 != "Al-Raqqah"
+    # A participle is the agent's own act, and a comparison no clause at all.
+    report = Report.create("Troops killed 11 militants while shelling their positions in Deir ez-Zor.",
+                           published=PUBLISHED)
+    assert snippets(report)[0].admin1 == "Deir ez-Zor"
+
+
+def test_an_unknown_village_lies_in_the_province_named_like_the_city_before_it(pipeline):
+    text = ("Government troops pressed on in Latakia on Monday. "
+            "They clashed with rebels near the village of Qarmeet, killing 16.")
+    _, [event] = code(pipeline, text)
+    assert (event.location, event.admin1, event.geo_precision) == ("Qarmeet", "Latakia", 3)
+
+
+def test_an_event_told_with_also_or_elsewhere_is_another_event(pipeline):
+    text = ("Warplanes bombed villages in Syria on Monday, killing 35 civilians. "
+            "Government forces also carried out air raids on the town of Duma, killing seven.")
+    _, events = code(pipeline, text)
+    assert sorted((e.location, e.fatalities) for e in events) == [("Duma", 7), ("Syria", 35)]
+    _, events = code(pipeline, text.replace("Government forces also carried out", "Elsewhere, warplanes carried out"))
+    assert sorted((e.location, e.fatalities) for e in events) == [("Duma", 7), ("Syria", 35)]
+
+
+def test_a_headline_naming_one_place_places_a_lead_told_only_in_the_country(pipeline):
+    body = ("Air strikes killed 25 children on Saturday in a crowded town in eastern Syria, aid workers said. "
+            "The raids hit a mosque during prayers.")
+    _, events = code(pipeline, "Twenty-five children among the dead in Deir ez-Zor\n\n" + body)
+    assert events[0].sub_event_type == "Air/drone strike" and events[0].admin1 == "Deir ez-Zor"
+    # A headline naming two places does not say which.
+    _, events = code(pipeline, "Children among the dead in Deir ez-Zor and Raqqa\n\n" + body)
+    assert events[0].location == "Syria"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Rebels reached the outskirts of the town of Saraqib on Monday.", "Non-state actor overtakes territory"),
+    ("Government troops came within 2 km of the town of Saraqib on Monday.", "Government regains territory"),
+])
+def test_an_advance_that_reaches_a_place_gains_ground(snippets, text, expected):
+    assert types(snippets, text) == [expected]
+
+
+def test_a_toll_that_reaches_a_figure_is_no_advance(snippets):
+    assert types(snippets, "The toll from the rebel shelling of Saraqib reached 40 on Monday.") == [
+        "Shelling/artillery/missile attack"]

@@ -1,6 +1,6 @@
 """End to end on the flagship sample (northern Hama and Idlib, April 2017).
 
-Asserts the must-rows (1-6, 8) and six of the eight should-rows (7, 9, 10, 12, 13, 14) of
+Asserts the must-rows (1-6, 8) and seven of the eight should-rows (7, 9-14) of
 `../shared/samples/000_0935f1ffdb46c564.expected.md` (sub-event type, place, admin1, date,
 actors) and that every filled field of every event cites evidence spans that are exact
 substrings of the report. Skips without ../shared.
@@ -169,6 +169,13 @@ def test_row10_russian_bombing_of_halfaya_in_the_photo_of_april_22(flagship):
     [event] = find(events, "Air/drone strike", "Halfaya")
     assert event.event_date == date(2017, 4, 22)
     assert event.actor1 == "Military Forces of Russia"
+
+
+def test_row11_rebel_counter_offensive_gains_ground_last_month(flagship):
+    _, events = flagship
+    [event] = find(events, "Non-state actor overtakes territory", "Hama", "Hamah")  # "reached as close as 5 km from"
+    assert event.admin1 == "Hama" and event.actor1 == "Opposition Rebels (Syria)"
+    assert (event.event_date.year, event.event_date.month, event.time_precision) == (2017, 3, 3)
 
 
 def test_row12_recapture_north_of_hama_earlier_this_month(flagship):

@@ -13,8 +13,11 @@ on civilians), a crowd's event by what the crowd did or met (the ACLED Codebook'
 its own violence, excessive force, intervention, a peaceful protest), and a verb by its
 object a few words away ("two caches of rifles were discovered"). A headline or lead
 that places its event only in a country, or nowhere, takes the place the next sentence
-gives; photo captions and tag lists do not lead a report; a clause of "as" or "amid" is
-the setting, not the event.
+gives (telling it again, or opening with it: "The killings took place in ..."), or that
+of the finer event the report tells of a compatible kind within a day of it, or else
+that of a headline naming one place; photo captions and tag lists do not lead a report;
+a clause of "as" or "amid" is the setting, not the event, and names no place of it; an
+event told with "also" or "elsewhere" is another one.
 """
 from __future__ import annotations
 
@@ -41,6 +44,7 @@ from .doc import (
 )
 from .lexicon import PhraseMatcher, expand, fold, load_data
 from .merge import acled_figure
+from .names import names_match
 from .models import Claim, Event, Span
 from .text import is_boilerplate, is_caption, is_heading
 
@@ -687,6 +691,10 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     # "Syrias Idlib" unknown, "Idlib" known inside it: the known one.
     candidates = [p for p in candidates if p.place is not None or p.anchor is not None or not any(
         q is not p and q.place is not None and p.start <= q.start and q.end <= p.end for q in candidates)]
+    # "killed 43 people as fighters advanced on Raqqa": the clause of "as", "amid" or
+    # "while" after the trigger is the setting; its places are not where this happened.
+    candidates = [p for p in candidates if p.start < trigger.end
+                  or not _setting_between(text, max(trigger.end, p.start - SETTING_REACH), p.start)]
     anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
     if len(anchors_only) < len(candidates):
         candidates = [p for p in candidates if p not in anchors_only]
@@ -847,6 +855,23 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
 
 
 _SETTING = re.compile(r"\b(?:as|amid|amidst|while|in the midst of)\s", re.I)
+SETTING_REACH = 80  # characters: a setting clause is said in a few words
+# The same cues opening a clause, not a comparison ("as close as", "as well as"), "as
+# part of", nor a participle ("while attacking": the agent's own act).
+_SETTING_CLAUSE = re.compile(r"\b(?:as|amid|amidst|while|in the midst of)\s+(?!(?:well|close|far|many|much|long|soon|few|"
+                             r"little|recently|early|late|part|a result|the result|of|in|at|to|for|if|though|"
+                             r"\w+ing)\b)", re.I)
+# What makes an "as" no clause opener: "such as", and the second "as" of a comparison
+# ("as close as 5 km", "as many as 20").
+_NOT_A_SETTING_BEFORE = re.compile(r"(?:\bsuch|\bas\s+[\w-]+)\s+$", re.I)
+
+
+def _setting_between(text: str, start: int, end: int) -> bool:
+    """Whether a circumstantial clause ("as fighters advanced on X") opens between two offsets."""
+    for m in _SETTING_CLAUSE.finditer(text, start, end):
+        if _NOT_A_SETTING_BEFORE.search(text, max(0, m.start() - 30), m.start()) is None:
+            return True
+    return False
 
 
 def _in_setting(trigger: TriggerMention, first: TriggerMention, s: _Sentence, text: str) -> bool:
@@ -898,6 +923,18 @@ def _dates_agree(a: Draft, b: Draft) -> bool:
     if b.dateline:
         a, b = b, a
     return a.dateline and 0 <= (a.date.value - b.date.value).days <= DATELINE_REACH_DAYS
+
+
+REPORTING_LAG_DAYS = 1  # a lead dates the telling ("said on Monday"), the body the happening ("on Sunday")
+
+
+def _lead_dates_agree(coarse: Draft, finer: Draft) -> bool:
+    """Whether a coarse lead and a finer event may be one happening by their dates: as
+    `_dates_agree`, or a day apart, since a lead is often dated by the day the news was
+    told ("a monitor said on Monday") and the body by the day it happened ("on Sunday")."""
+    if _dates_agree(coarse, finer):
+        return True
+    return abs((coarse.date.value - finer.date.value).days) <= REPORTING_LAG_DAYS
 
 
 def _nests(a: PlaceMention | None, b: PlaceMention | None) -> bool:
@@ -1001,7 +1038,7 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         near = context if context is not None and position - context_index <= CONTEXT_WINDOW else None
         new = _drafts_for_sentence(s, near, country, doc.text)
         if near is not None and position - context_index == 1 and _coarse(near):
-            refined = _refine(near, s, new, doc.text)
+            refined = _refine(near, s, new, doc.text, country)
             if refined is not None:
                 new = [d for d in new if d is not refined]
                 context_index = position
@@ -1022,7 +1059,9 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                     near.targets = d.targets
             context_index = position
         for draft in located + (unlocated if not attach else []):
-            twin = next((d for d in drafts if _same_happening(d, draft)), None)
+            # "also" tells one more event of the kind: it does not nest in the country-level one.
+            twin = next((d for d in drafts if _same_happening(d, draft) and not (
+                _place_key(d.place) != _place_key(draft.place) and _told_as_another(draft, doc.text))), None)
             if twin:
                 if _coarse(twin) and not _coarse(draft):
                     twin.place = draft.place
@@ -1032,11 +1071,12 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                 drafts.append(draft)
             context, context_index = draft, position
     drafts = _settle_captions(drafts)
-    drafts = _place_coarse_leads(drafts)
+    drafts = _place_coarse_leads(drafts, doc.text)
     # Events in the order the text, not its photos, tells them: the first is the lead.
     caption_starts = {sentence.start for sentence, caption in zip(doc.sentences, captions) if caption}
     drafts.sort(key=lambda d: min((x.start for x in d.sentences if x.start not in caption_starts),
                                   default=d.sentences[0].start))
+    _place_lead_by_headline(doc, drafts, country)
     for draft in drafts:
         if not draft.agents and draft.sub_event_type == "Air/drone strike":
             draft.agents = _air_force_named(doc, draft, folded)
@@ -1044,6 +1084,30 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                 and not any(r.place is not None for r in draft.extra_places):
             draft.extra_places.extend(_region_told_before(doc, draft, country))
     return drafts if keep_unlocated else [d for d in drafts if d.place is not None]
+
+
+LEAD_SENTENCES = 3  # the headline and lead: where a report tells its main event
+
+
+def _place_lead_by_headline(doc: Doc, drafts: list[Draft], country: str | None) -> None:
+    """A headline that names one place and no event word ("Twenty children among the dead
+    in Raqqa") says where the report's lead happened, when the lead itself says no more
+    than the country ("air strikes killed 25 children in a town in eastern Syria")."""
+    if not drafts or not doc.sentences or not is_heading(doc.text, doc.sentences[0]):
+        return
+    headline = doc.sentences[0]
+    lead = drafts[0]
+    place = lead.place
+    lead_end = doc.sentences[min(LEAD_SENTENCES, len(doc.sentences)) - 1].end
+    if place is None or place.place is None or place.place.feature != "country" or lead.sentences[0].start >= lead_end:
+        return
+    if any(headline.start <= t.start < headline.end for t in doc.triggers):
+        return  # a headline telling an event is read as one
+    named = [p for p in doc.places if headline.start <= p.start < headline.end and p.role in ("location", "region")
+             and p.place is not None and p.place.feature != "country"
+             and p.place.country_code == place.place.country_code and _in_country(p, country)]
+    if len({_place_key(p) for p in named}) == 1:
+        lead.place = named[0]
 
 
 REGION_WINDOW = 2  # sentences before an event where the province of an unknown village may be named
@@ -1059,9 +1123,17 @@ def _region_told_before(doc: Doc, draft: Draft, country: str | None) -> list[Pla
         return []
     start = doc.sentences[max(0, index - REGION_WINDOW)].start
     regions = [p for p in doc.places if start <= p.start < first.end and p.place is not None
-               and (p.role == "region" or p.place.feature == "admin1")
+               and (p.role == "region" or p.place.feature == "admin1" or _names_its_province(p))
                and (country is None or p.place.country_code == country)]
     return regions[-1:]
+
+
+def _names_its_province(mention: PlaceMention) -> bool:
+    """A city that shares its name with its province ("Latakia", "Aleppo"): the press uses
+    the name for either, and an unknown village told after it lies in that province."""
+    place = mention.place
+    return place is not None and place.feature == "populated" and bool(place.admin1) \
+        and names_match(place.name, place.admin1)
 
 
 AIR_AGENT_WINDOW = 2  # sentences after an air strike's own where its air force may be named
@@ -1130,39 +1202,93 @@ def _compatible(a: str, b: str) -> bool:
 
 
 # A sentence that speaks of the event just told: "most of the dead were evacuees".
-_ANAPHOR = re.compile(r"\b(?:the|this|that) (?:[a-z]+ )?(?:dead|victims|wounded|injured|casualties|attack|attacks|blast|"
-                      r"explosion|explosions|blasts|bombing|bombings|bombardment|bombardments|strike|strikes|airstrike|airstrikes|raid|raids|"
-                      r"shelling|assault|incident|massacre|bomber|attackers|offensive|fighting|clashes|battle|ambush|"
-                      r"crime|atrocity|tragedy|carnage)\b", re.I)
+_TOLD_NOUNS = (r"(?:dead|victims|wounded|injured|casualties|attack|attacks|blast|explosion|explosions|blasts|bombing|"
+               r"bombings|bombardment|bombardments|strike|strikes|airstrike|airstrikes|raid|raids|shelling|assault|"
+               r"incident|massacre|bomber|attackers|offensive|fighting|clashes|battle|ambush|crime|atrocity|tragedy|"
+               r"carnage|killings|killing|deaths|executions)")
+_ANAPHOR = re.compile(rf"\b(?:the|this|that) (?:[a-z]+ )?{_TOLD_NOUNS}\b", re.I)
+# The same, as the subject opening the sentence ("The killings took place in a village
+# north of X, which troops entered on Tuesday"): the sentence is about the event just
+# told, even when it tells another one in passing.
+_ANAPHOR_SUBJECT = re.compile(rf"\W*(?:the|this|these|those) (?:[a-z]+ )?{_TOLD_NOUNS}\b", re.I)
 
 
-def _refine(event: Draft, s: _Sentence, new: list[Draft], text: str) -> Draft | None:
+def _refine(event: Draft, s: _Sentence, new: list[Draft], text: str, country: str | None = None) -> Draft | None:
     """Place a coarse event with the sentence right after it, if that sentence tells the
-    same event more precisely. Returns the draft of the sentence it absorbed, if any."""
+    same event more precisely. Returns the draft of the sentence it absorbed, if any.
+
+    The sentence may tell it as an event of a compatible kind, or speak of it again
+    without an event of its own (figures, weapons, "the attack", "Tuesday's strike"), or
+    open with it as its subject. A place abroad ("the Istanbul-based coalition said")
+    never refines an event in the report's country."""
+    if _ANOTHER_EVENT.search(text, s.sentence.start, s.sentence.end):
+        return None  # "Elsewhere, ...", "In a separate attack, ...": another event
     for draft in new:
         if draft.place is None or not _within(draft.place, event.place, draft.extra_places):
             continue
+        if not _in_country(draft.place, country) or _affiliation_place(draft.place, text):
+            continue
+        if _told_as_another(draft, text):
+            continue
         if not _compatible(event.sub_event_type, draft.sub_event_type):
             continue
-        if not _dates_agree(event, draft):
+        if not _lead_dates_agree(event, draft):
             continue
         event.place = draft.place
         rank = _precedence()
         event.sub_event_type = min((event.sub_event_type, draft.sub_event_type), key=lambda t: rank.get(t, 99))
         event.absorb(draft)
         return draft
-    if new or not (s.casualties or s.weapons or _ANAPHOR.search(text, s.sentence.start, s.sentence.end)):
+    subject = _ANAPHOR_SUBJECT.match(text, s.sentence.start) is not None
+    if new and not subject:
         return None
-    places = [p for p in s.places if _within(p, event.place)
+    if not (subject or s.casualties or s.weapons or _refers_back(s, event)
+            or _ANAPHOR.search(text, s.sentence.start, s.sentence.end)):
+        return None
+    places = [p for p in s.places if _within(p, event.place) and _in_country(p, country)
+              and not _affiliation_place(p, text)
               and not any(a.start <= p.start and p.end <= a.end and _names_actor(a, text) for a in s.actors)]
     if not places:
         return None
     event.place = places[0]
     event.extra_places.extend(p for p in s.places if p.role == "region")
-    _add_detail(event, s)
+    if new:  # the sentence's own event keeps its figures; this one gains its place
+        event.sentences.append(s.sentence)
+    else:
+        _add_detail(event, s)
     return event
 
-def _place_coarse_leads(drafts: list[Draft]) -> list[Draft]:
+
+# Words that announce another happening than the one just told (general news usage).
+# ("Meanwhile" is not among them: it often brings another source's account of the same.)
+_ANOTHER_EVENT = re.compile(r"\b(?:separately|elsewhere|in a separate|in another|in other news|in a similar)\b", re.I)
+# "also" right before an event's verb: one more event of the kind ("also conducted air raids").
+_ALSO_BEFORE = re.compile(r"\balso\s+(?:[\w-]+\s+){0,2}$", re.I)
+
+
+def _told_as_another(draft: Draft, text: str) -> bool:
+    """Whether a draft is told as one more event: its event word follows "also" ("forces
+    also carried out air raids"), or its sentence opens another story ("Elsewhere, ...")."""
+    first = draft.sentences[0]
+    return any(_ALSO_BEFORE.search(text, max(first.start, t.start - 40), t.start) for t in draft.triggers) \
+        or _ANOTHER_EVENT.search(text, first.start, first.end) is not None
+
+
+def _in_country(place: PlaceMention, country: str | None) -> bool:
+    """Whether a place is unknown or lies in the report's country (when it has one)."""
+    return country is None or place.place is None or place.place.country_code == country
+
+
+_AFFILIATION_AFTER = re.compile(r"-(?:based|headquartered|born|made|backed)\b", re.I)
+
+
+def _affiliation_place(place: PlaceMention, text: str) -> bool:
+    """A place that qualifies a name ("the Istanbul-based coalition", "Iran-backed
+    militias"): where someone is from, not where the event happened."""
+    return _AFFILIATION_AFTER.match(text, place.end) is not None
+
+
+def _place_coarse_leads(drafts: list[Draft], text: str) -> list[Draft]:
     """A headline or lead that places its event only in a country ("Air strikes kill dozens
     in Syria") tells, in brief, an event the report then places: the first event of a
     compatible kind, in that country and on an agreeing date, that the text places more
@@ -1174,7 +1300,8 @@ def _place_coarse_leads(drafts: list[Draft]) -> list[Draft]:
         if draft.place is not None and draft.place.place is not None and draft.place.place.feature == "country":
             finer = next((d for d in drafts if d is not draft and not _coarse(d) and d.place is not None
                           and _compatible(draft.sub_event_type, d.sub_event_type)
-                          and _within(d.place, draft.place, d.extra_places) and _dates_agree(draft, d)), None)
+                          and _within(d.place, draft.place, d.extra_places) and _lead_dates_agree(draft, d)
+                          and not _told_as_another(d, text)), None)
         if finer is None:
             kept.append(draft)
             continue
