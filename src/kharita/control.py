@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field
 from . import actors as actor_rules
 from .doc import ActorMention, Doc, PlaceMention
 from .events import ascii_name, location_name
-from .lexicon import PhraseMatcher, load_data
+from .lexicon import PhraseMatcher, load_data, preload
 from .models import Span
 
 CONTESTED = "contested"
@@ -66,12 +66,14 @@ def _data() -> dict:
     return load_data("control.yaml")
 
 
+@preload
 @cache
 def _held_by_matcher() -> PhraseMatcher[str]:
     return PhraseMatcher((p, kind) for kind, phrases in _data()["statements"].items() for p in phrases)
 
 
-_ADJECTIVE = re.compile(r"\b([A-Za-z][\w'’]*(?:\s[A-Z][\w'’]*)?)-(held|controlled|run|besieged)\b")
+_HELD_SUFFIXES = ("held", "controlled", "run", "besieged")
+_ADJECTIVE = re.compile(r"\b([A-Za-z][\w'’]*(?:\s[A-Z][\w'’]*)?)-(" + "|".join(_HELD_SUFFIXES) + r")\b")
 
 
 def place_key(mention: PlaceMention) -> str:
@@ -130,18 +132,24 @@ def _from_statements(doc: Doc, folded: str, locate, country: str | None) -> list
     claims: list[ControlClaim] = []
     published = doc.report.published
     adjectives = _data()["adjectives"]
-    for sentence in doc.sentences:
-        places = [p for p in doc.within(doc.places, sentence) if _holdable(p)]
+    # Each sentence's mentions and statements, from one pass over the document each.
+    places_in = doc.by_sentence([p for p in doc.places if _holdable(p)])
+    dates_in = doc.by_sentence(doc.dates)
+    actors_in = doc.by_sentence([a for a in doc.actors if a.actor.inter not in (5, 6, 7)])
+    statements_in = _held_by_matcher().find_in_spans(doc.text, [(s.start, s.end) for s in doc.sentences], folded)
+    # "<word>-held": only where the text has one of the suffixes at all.
+    adjective_here = any("-" + suffix in doc.text for suffix in _HELD_SUFFIXES)
+    for sentence, places, dates, actors_here, statements in zip(doc.sentences, places_in, dates_in, actors_in,
+                                                                 statements_in):
         if not places:
             continue
-        dates = doc.within(doc.dates, sentence)
-        actors_here = [a for a in doc.within(doc.actors, sentence) if a.actor.inter not in (5, 6, 7)]
         segment = folded[sentence.start:sentence.end]
-        for m in _held_by_matcher().find(doc.text[sentence.start:sentence.end], segment):
-            start, end = sentence.start + m.start, sentence.start + m.end
+        for m in statements:
+            start, end = m.start, m.end
             if m.value == "withdrawal":  # "rebels withdrew from X"; "moved into X after rebels withdrew"
                 actor = next((a for a in reversed(actors_here) if a.end <= start), None)
-                after = next((p for p in places if p.start >= end), None) if segment[m.end - 4:m.end] in (
+                tail = end - sentence.start  # of the statement, in the sentence
+                after = next((p for p in places if p.start >= end), None) if segment[tail - 4:tail] in (
                     "from", " of") else None
                 place = after or next((p for p in reversed(places) if p.end <= start), None)
             else:  # "X has been controlled by Y": the holder follows, the place precedes
@@ -166,7 +174,7 @@ def _from_statements(doc: Doc, folded: str, locate, country: str | None) -> list
             else:
                 claims.append(_claim(doc, place, side, actor_rules.resolve_name(actor.actor, country), when,
                                      precision, kind, locate, spans))
-        for m in _ADJECTIVE.finditer(doc.text, sentence.start, sentence.end):
+        for m in _ADJECTIVE.finditer(doc.text, sentence.start, sentence.end) if adjective_here else ():
             place = next((p for p in places if 0 <= p.start - m.end() <= 25), None)
             if place is None or published is None:
                 continue

@@ -106,10 +106,21 @@ _HEAD_WORDS = (
        "hour", "hours", "day", "days", "week", "weeks", "weekend", "fortnight", "month", "months",
        "year", "years", "spring", "summer", "autumn", "fall", "winter"]
 )
-_HEADS = re.compile(
-    r"\b(?:" + "|".join(sorted(set(_HEAD_WORDS), key=len, reverse=True)) + r")\b"
-    + r"|\b(?:19|20)\d\d(?!\d)"
-)
+
+
+def _heads_pattern(words: list[str]) -> str:
+    r"""`\b(?:word|...)\b|\b(?:19|20)\d\d(?!\d)`, written so that every alternative starts
+    with a literal character: `re` then skips, in C, the positions whose character starts
+    no alternative (a leading `\b` would make it try all of them; this runs over every
+    report's whole text). `c(?<!\w.)` after a word character c is `\b` before it."""
+    by_first: dict[str, list[str]] = {}
+    for word in sorted(set(words), key=len, reverse=True):
+        by_first.setdefault(word[0], []).append(re.escape(word[1:]))
+    heads = [rf"{re.escape(first)}(?<!\w.)(?:{'|'.join(rests)})\b" for first, rests in by_first.items()]
+    return "|".join(heads + [r"1(?<!\w.)9\d\d(?!\d)", r"2(?<!\w.)0\d\d(?!\d)"])
+
+
+_HEADS = re.compile(_heads_pattern(_HEAD_WORDS))
 _LOOKBACK = 48  # characters: "ever since the beginning of the " + "year"
 _WORD = re.compile(r"\w+")
 # Words an expression can start with (besides numbers and head words).

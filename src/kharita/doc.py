@@ -10,6 +10,7 @@ wire (the `Event` built from them does).
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -157,3 +158,14 @@ class Doc:
     def within(self, mentions: list, sentence: Sentence) -> list:
         """The mentions lying inside a sentence, in text order."""
         return [m for m in mentions if m.start >= sentence.start and m.end <= sentence.end]
+
+    def by_sentence(self, mentions: list) -> list[list]:
+        """`within(mentions, s)` for every sentence s of `self.sentences`, in one pass
+        (a stage looping over sentences would otherwise scan every mention per sentence)."""
+        starts = [s.start for s in self.sentences]
+        buckets: list[list] = [[] for _ in self.sentences]
+        for m in mentions:
+            i = bisect_right(starts, m.start) - 1
+            if i >= 0 and m.end <= self.sentences[i].end:
+                buckets[i].append(m)
+        return buckets

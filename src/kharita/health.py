@@ -11,7 +11,7 @@ import re
 from functools import cache
 
 from .doc import Doc
-from .lexicon import PhraseMatcher, load_data
+from .lexicon import PhraseMatcher, load_data, preload
 from .merge import acled_figure, claim_key
 from .models import Claim, Event, HealthAttack, Span
 
@@ -28,21 +28,25 @@ def _data() -> dict:
     return load_data("health.yaml")
 
 
+@preload
 @cache
 def _facility_matcher() -> PhraseMatcher[str]:
     return PhraseMatcher((phrase, kind) for kind, phrases in _data()["facilities"].items() for phrase in phrases)
 
 
+@preload
 @cache
 def _damage_matcher() -> PhraseMatcher[str]:
     return PhraseMatcher((phrase, level) for level, phrases in _data()["damage"].items() for phrase in phrases)
 
 
+@preload
 @cache
 def _fire_matcher() -> PhraseMatcher[bool]:
     return PhraseMatcher((phrase, True) for phrase in _data()["attack_types"]["setting_fire"])
 
 
+@preload
 @cache
 def _health_victims() -> dict[str, str]:
     """Victim noun -> "health workers" | "patients" (from data/quantities.yaml)."""

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from . import actors, casualties, control, dates, events, health, merge, places, tallies, text
 from .doc import Doc, Place, PlaceMention
 from .gazetteer import Gazetteer, default_gazetteer
-from .lexicon import fold
+from .lexicon import fold, preload_all
 from .models import Event, Report
 
 
@@ -25,6 +25,7 @@ class Pipeline:
         classification wants them; an ACLED dataset does not)."""
         self.gazetteer = gazetteer or default_gazetteer()
         self.keep_unlocated = keep_unlocated
+        preload_all()  # dictionaries and patterns now, not on the first report needing one
 
     def annotate(self, report: Report) -> Doc:
         doc = Doc(report)
@@ -33,7 +34,7 @@ class Pipeline:
         places.find_places(doc, self.gazetteer, demonyms=True)  # "a Syrian town": a last-resort place
         doc.dates = dates.find_dates(report.text, report.published)
         actors.annotate(doc, folded)
-        casualties.annotate(doc)
+        casualties.annotate(doc, folded)
         tallies.annotate(doc, folded)
         events.annotate(doc, folded, self.locate, self.gazetteer.country_info, self.keep_unlocated)
         # "Strikes in Idlib province" and "strikes on Khan Sheikhoun" the same day: one event.

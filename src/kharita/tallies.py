@@ -17,13 +17,9 @@ from functools import cache
 
 from .casualties import find_sources, parse_number, running_total_cues
 from .doc import Doc, Sentence
-from .lexicon import PhraseMatcher, load_data
+from .lexicon import PhraseMatcher, load_data, preload
 from .models import Tally
 
-# A sentence that goes on about what the one before it tallied.
-# (`match` anchors it at the sentence start.)
-_CONTINUES = re.compile(r"\W*(?:(?:the|these|those|this|such) (?:[a-z]+ )?(?:bombing|bombings|attacks|strikes|airstrikes|"
-                        r"raids|shelling|bombardment|campaign|offensive|assault|violence)\b|(?:they|it) )", re.I)
 _WORD = re.compile(r"[a-z0-9]+(?:[,-][a-z0-9]+)*")
 _NOT_A_COUNT = frozenset({"a", "an", "some"})  # "destroyed a hospital": not a tally figure
 ADJECTIVES_BETWEEN = 2  # "at least seven major hospitals", "four specialised clinics"
@@ -52,6 +48,7 @@ def _figure_before(folded: str, floor: int, start: int) -> tuple[int, bool, int]
     return None
 
 
+@preload
 @cache
 def _hedge() -> re.Pattern:
     """A hedge ("at least", "more than") ending right where a figure starts."""
@@ -59,20 +56,34 @@ def _hedge() -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\s+$")
 
 
+@preload
+@cache
+def _continues() -> re.Pattern:
+    """A sentence that goes on about what the one before it tallied (`match` anchors it at
+    the sentence start); words from data/quantities.yaml `tally_continuation`."""
+    words = {key: "|".join(map(re.escape, listed)) for key, listed in
+             load_data("quantities.yaml")["tally_continuation"].items()}
+    return re.compile(rf"\W*(?:(?:{words['determiners']}) (?:[a-z]+ )?(?:{words['nouns']})\b"
+                      rf"|(?:{words['pronouns']}) )", re.IGNORECASE)
+
+
+@preload
 @cache
 def _units() -> PhraseMatcher[bool]:
     return PhraseMatcher((phrase, True) for phrase in load_data("quantities.yaml")["tally_units"])
 
 
+@preload
 @cache
 def _verbs() -> PhraseMatcher[bool]:
     return PhraseMatcher((phrase, True) for phrase in load_data("quantities.yaml")["tally_verbs"])
 
 
-def _period(doc: Doc, sentence: Sentence, folded: str) -> tuple[str, int, int, date | None] | None:
+def _period(doc: Doc, sentence: Sentence, folded: str, dates: list) -> tuple[str, int, int, date | None] | None:
     """The sentence's tally period: (text, start, end, first day or None): an ongoing
-    date of a week or more ("since February 1"), or a running-total cue; else None."""
-    for mention in doc.within(doc.dates, sentence):
+    date of a week or more ("since February 1"), or a running-total cue; else None.
+    `dates`: the date mentions in the sentence."""
+    for mention in dates:
         if mention.ongoing and (mention.last - mention.first).days >= 7:
             return mention.text, mention.start, mention.end, mention.first
     cue = running_total_cues().search(folded, sentence.start, sentence.end)
@@ -95,9 +106,9 @@ def _figures(doc: Doc, sentence: Sentence, folded: str):
 def find_tallies(doc: Doc, folded: str) -> list[Tally]:
     tallies: list[Tally] = []
     carried = None  # (period, regions, source) of the tally sentence just before
-    for sentence in doc.sentences:
-        period = _period(doc, sentence, folded)
-        if period is None and carried is not None and _CONTINUES.match(doc.text, sentence.start, sentence.end):
+    for sentence, dates in zip(doc.sentences, doc.by_sentence(doc.dates)):
+        period = _period(doc, sentence, folded, dates)
+        if period is None and carried is not None and _continues().match(doc.text, sentence.start, sentence.end):
             period = carried[0]
         elif period is None:
             carried = None

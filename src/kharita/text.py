@@ -46,12 +46,32 @@ def split_sentences(text: str) -> list[Sentence]:
     return sentences
 
 
+# The word a full stop follows ("Dr.", "U.S.", "J."), at the end of `text[cursor:stop]`.
+_LAST_WORD = re.compile(r"([\w.]+)[.!?]+\W*$")
+
+
+def _last_run(text: str, cursor: int, stop: int) -> int:
+    """Where `_LAST_WORD` can first match in `text[cursor:stop]`: the start of the run of
+    word characters and dots holding the last word character (its match must cover that
+    character), so the search need not try every position of a long sentence. Without a
+    word character, `cursor`."""
+    i = stop - 1
+    while i >= cursor and not (text[i].isalnum() or text[i] == "_"):
+        i -= 1
+    if i < cursor:
+        return cursor
+    while i >= cursor and (text[i].isalnum() or text[i] in "._"):
+        i -= 1
+    return i + 1
+
+
 def _cuts(text: str, start: int, end: int) -> list[int]:
     """Where the sentences of one line begin (after the first)."""
     cuts = []
     cursor = start
     for boundary in _BOUNDARY.finditer(text, start, end):
-        word = re.search(r"([\w.]+)[.!?]+\W*$", text[cursor:boundary.start() + 1])
+        stop = boundary.start() + 1
+        word = _LAST_WORD.search(text, _last_run(text, cursor, stop), stop)
         if word and word.group(1).lower().rstrip(".") in _ABBREVIATIONS:
             continue
         if word and len(word.group(1)) == 1 and word.group(1).isupper():  # an initial: "J. Smith"
