@@ -399,3 +399,26 @@ def test_an_advance_that_reaches_a_place_gains_ground(snippets, text, expected):
 def test_a_toll_that_reaches_a_figure_is_no_advance(snippets):
     assert types(snippets, "The toll from the rebel shelling of Saraqib reached 40 on Monday.") == [
         "Shelling/artillery/missile attack"]
+
+
+def test_one_pass_finds_each_dictionary_as_a_matcher_of_its_own_would():
+    """The stage matches its dictionaries in one automaton (one pass over a report); each
+    must still get exactly the matches its own matcher finds, phrases shared by two
+    dictionaries and overlapping phrases included."""
+    from kharita import events
+    from kharita.lexicon import PhraseMatcher, fold, load_data
+
+    text = ("Government warplanes carried out air strikes with barrel bombs on Kafr Nabl; police seized a cache "
+            "of rifles and defused an IED, and rebels may attack the checkpoint, officials said.")
+    folded = fold(text)
+    found = events.find_cues(folded)
+    cues = load_data("triggers.yaml")
+    verbs, objects = events._verb_object_phrases()
+    alone = {"triggers": PhraseMatcher(events._trigger_entries()), "weapons": PhraseMatcher(events._weapon_entries()),
+             "verbs": PhraseMatcher(verbs.items()), "objects": PhraseMatcher(objects.items()),
+             "modal": PhraseMatcher((cue, True) for cue in cues["modal_cues"]),
+             "air": PhraseMatcher((cue, True) for cue in cues["air_cues"])}
+    assert set(found) == set(alone)
+    for kind, matcher in alone.items():
+        assert found[kind], kind  # the text holds a phrase of every dictionary
+        assert found[kind] == matcher.find(text, folded), kind

@@ -26,9 +26,10 @@ import itertools
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from . import actors as actor_rules
 from .doc import (
@@ -42,7 +43,7 @@ from .doc import (
     TriggerMention,
     WeaponMention,
 )
-from .lexicon import PhraseMatcher, expand, fold, load_data
+from .lexicon import Match, PhraseMatcher, expand, fold, load_data, preload
 from .merge import acled_figure
 from .names import names_match
 from .models import Claim, Event, Span
@@ -79,14 +80,13 @@ def _separate() -> frozenset[str]:
     return frozenset(load_data("acled.yaml")["separate_events"])
 
 
-@cache
-def trigger_matcher() -> PhraseMatcher[TriggerSpec]:
+def _trigger_entries() -> list[tuple[str, TriggerSpec]]:
     entries = []
     for group in load_data("triggers.yaml")["triggers"]:
         spec = TriggerSpec(group.get("sub_event_type"), group.get("class") or ("defer" if group.get("defer") else None),
                            group.get("fallback"), group.get("air_only", False), group.get("accident", False))
         entries.extend((phrase, spec) for phrase in group["phrases"])
-    return PhraseMatcher(entries)
+    return entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +97,14 @@ class VerbObjectRule:
 
 
 @cache
-def _verb_object() -> tuple[tuple[VerbObjectRule, ...], PhraseMatcher[frozenset], PhraseMatcher[frozenset]]:
-    """The verb-object rules of triggers.yaml, and one matcher for their verbs and one for
-    their objects; a phrase may serve several rules."""
-    rules = tuple(VerbObjectRule(r.get("sub_event_type"), r.get("reach", 60), r.get("class"))
-                  for r in load_data("triggers.yaml")["verb_object"])
+def _verb_object_rules() -> tuple[VerbObjectRule, ...]:
+    return tuple(VerbObjectRule(r.get("sub_event_type"), r.get("reach", 60), r.get("class"))
+                 for r in load_data("triggers.yaml")["verb_object"])
+
+
+def _verb_object_phrases() -> tuple[dict[str, frozenset[int]], dict[str, frozenset[int]]]:
+    """The verbs and the objects of the verb-object rules of triggers.yaml, folded, each
+    with the indices of the rules it serves (a phrase may serve several)."""
     verbs: dict[str, set[int]] = {}
     objects: dict[str, set[int]] = {}
     for index, rule in enumerate(load_data("triggers.yaml")["verb_object"]):
@@ -111,15 +114,10 @@ def _verb_object() -> tuple[tuple[VerbObjectRule, ...], PhraseMatcher[frozenset]
         for pattern in rule["objects"]:
             for phrase in expand(pattern):
                 objects.setdefault(fold(phrase), set()).add(index)
-    return (rules, PhraseMatcher((k, frozenset(v)) for k, v in verbs.items()),
-            PhraseMatcher((k, frozenset(v)) for k, v in objects.items()))
+    return {k: frozenset(v) for k, v in verbs.items()}, {k: frozenset(v) for k, v in objects.items()}
 
 
-@cache
-def _modal_matcher() -> PhraseMatcher[bool]:
-    return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["modal_cues"])
-
-
+@preload
 @cache
 def _accident_matcher() -> PhraseMatcher[bool]:
     return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["accident_cues"])
@@ -133,17 +131,73 @@ def _accident(folded: str, at: int) -> bool:
     return bool(_accident_matcher().find(folded[start:end], folded[start:end]))
 
 
+@preload
 @cache
 def _air_matcher() -> PhraseMatcher[bool]:
     return PhraseMatcher((cue, True) for cue in load_data("triggers.yaml")["air_cues"])
 
 
-@cache
-def weapon_matcher() -> PhraseMatcher[tuple[str, str]]:
+def _weapon_entries() -> list[tuple[str, tuple[str, str]]]:
     entries = []
     for name, spec in load_data("weapons.yaml")["weapons"].items():
         entries.extend((phrase, (name, spec["category"])) for phrase in spec["phrases"])
-    return PhraseMatcher(entries)
+    return entries
+
+
+def _phrase_table(entries: Iterable[tuple[str, object]]) -> dict[str, object]:
+    """A dictionary's phrases keyed as `PhraseMatcher` keys them: each brace expansion,
+    folded; a phrase listed twice keeps its later value."""
+    table = {}
+    for phrase, value in entries:
+        for variant in expand(phrase):
+            if key := fold(variant):
+                table[key] = value
+    return table
+
+
+# The dictionaries the events stage matches over a whole report.
+_CUE_KINDS = ("triggers", "weapons", "verbs", "objects", "modal", "air")
+
+
+@preload
+@cache
+def _cue_matcher() -> PhraseMatcher[tuple[tuple[str, object], ...]]:
+    """The `_CUE_KINDS` dictionaries in one automaton, so that one walk over a report
+    finds the phrases of all of them (six walks cost more than all their matches); a
+    phrase in several dictionaries carries each one's value."""
+    cues = load_data("triggers.yaml")
+    verbs, objects = _verb_object_phrases()
+    tables = {"triggers": _phrase_table(_trigger_entries()), "weapons": _phrase_table(_weapon_entries()),
+              "verbs": verbs, "objects": objects, "modal": _phrase_table((cue, True) for cue in cues["modal_cues"]),
+              "air": _phrase_table((cue, True) for cue in cues["air_cues"])}
+    merged: dict[str, list[tuple[str, object]]] = {}
+    for kind, table in tables.items():
+        for key, value in table.items():
+            merged.setdefault(key, []).append((kind, value))
+    return PhraseMatcher((key, tuple(values)) for key, values in merged.items())
+
+
+def find_cues(folded: str) -> dict[str, list[Match]]:
+    """Each of the `_CUE_KINDS` dictionaries' matches in a folded report, as a
+    `PhraseMatcher` of that dictionary alone finds them: on word boundaries,
+    non-overlapping, leftmost-longest, in text order."""
+    found: dict[str, list[tuple[int, int, object]]] = {kind: [] for kind in _CUE_KINDS}
+    for start, end, values in _cue_matcher().candidates(folded):
+        for kind, value in values:
+            found[kind].append((start, end, value))
+    return {kind: _leftmost_longest(candidates) for kind, candidates in found.items()}
+
+
+def _leftmost_longest(found: list[tuple[int, int, object]]) -> list[Match]:
+    """`PhraseMatcher.find`'s selection: leftmost first and, at one start, the longest."""
+    found.sort(key=lambda m: (m[0], -m[1]))
+    kept: list[Match] = []
+    last_end = -1
+    for start, end, value in found:
+        if start >= last_end:
+            kept.append(Match(start, end, value))
+            last_end = end
+    return kept
 
 
 @cache
@@ -192,7 +246,9 @@ class Draft:
 
 
 class _Sentence:
-    """The annotations of one sentence, gathered once."""
+    """The annotations of one sentence, gathered once. What only a sentence with an event
+    word needs (its air cue, its armed actors) is worked out when first asked for: most
+    sentences have none."""
 
     def __init__(self, doc: Doc, sentence: Sentence, folded: str, found: dict[str, list] | None = None) -> None:
         self.sentence = sentence
@@ -212,23 +268,44 @@ class _Sentence:
         self.datelines = found["datelines"]
         self.modal = found["modal"]
         self.all_triggers = found["triggers"]
-        self.triggers = [t for t in self.all_triggers if not _is_modal(t, self.modal, doc.text)]
-        self.air_cue = bool(found["air"]) or any(a.actor.kind == "air" for a in self.actors) \
-            or any(w.category == "air" for w in self.weapons)
+        self.triggers = [t for t in self.all_triggers if not _is_modal(t, self.modal, doc.text)] \
+            if self.all_triggers else []
+        self._air = found["air"]
+        self._air_cue: bool | None = None
+        self._armed: list[ActorMention] | None = None
+        self._armed_alive: list[ActorMention] | None = None
+
+    @property
+    def air_cue(self) -> bool:
+        if self._air_cue is None:
+            self._air_cue = bool(self._air) or any(a.actor.kind == "air" for a in self.actors) \
+                or any(w.category == "air" for w in self.weapons)
+        return self._air_cue
+
+    @property
+    def armed(self) -> list[ActorMention]:
+        if self._armed is None:
+            self._armed = [a for a in self.actors if _is_armed(a)]
+        return self._armed
+
+    @property
+    def armed_alive(self) -> list[ActorMention]:
+        """The armed actors not counted among the dead (see `_among_dead`)."""
+        if self._armed_alive is None:
+            self._armed_alive = [a for a in self.armed if not _among_dead(a, self)]
+        return self._armed_alive
 
 
 _MENTIONS = ("places", "actors", "dates", "weapons", "casualties", "sources", "triggers")
 
 
-def _document_lists(doc: Doc, folded: str) -> dict[str, list]:
-    """The document's mentions, and its matches of the events stage's own cue lists, each
-    matched once over the whole text."""
+def _document_lists(doc: Doc, folded: str, cues: dict[str, list[Match]] | None = None) -> dict[str, list]:
+    """The document's mentions, and its matches of the events stage's own cue lists
+    (`find_cues`)."""
+    cues = cues if cues is not None else find_cues(folded)
     lists = {name: getattr(doc, name) for name in _MENTIONS}
-    _, verb_matcher, object_matcher = _verb_object()
-    verbs = verb_matcher.find(doc.text, folded)
-    lists.update(verbs=verbs, objects=object_matcher.find(doc.text, folded) if verbs else [],
-                 datelines=_datelines(doc), modal=_modal_matcher().find(doc.text, folded),
-                 air=_air_matcher().find(doc.text, folded))
+    lists.update(verbs=cues["verbs"], objects=cues["objects"] if cues["verbs"] else [], datelines=_datelines(doc),
+                 modal=cues["modal"], air=cues["air"])
     return lists
 
 
@@ -256,8 +333,8 @@ def _is_modal(trigger: TriggerMention, modal, text: str) -> bool:
     return False
 
 
-def find_triggers(doc: Doc, folded: str) -> None:
-    for m in trigger_matcher().find(doc.text, folded):
+def find_triggers(doc: Doc, folded: str, cues: dict[str, list[Match]] | None = None) -> None:
+    for m in (cues if cues is not None else find_cues(folded))["triggers"]:
         spec: TriggerSpec = m.value
         if spec.cls == "none":
             continue  # "riot police", "fighting the pandemic": no event here
@@ -269,8 +346,8 @@ def find_triggers(doc: Doc, folded: str) -> None:
         ))
 
 
-def find_weapons(doc: Doc, folded: str) -> None:
-    for m in weapon_matcher().find(doc.text, folded):
+def find_weapons(doc: Doc, folded: str, cues: dict[str, list[Match]] | None = None) -> None:
+    for m in (cues if cues is not None else find_cues(folded))["weapons"]:
         name, category = m.value
         doc.weapons.append(WeaponMention(m.start, m.end, doc.text[m.start:m.end], weapon=name, category=category))
 
@@ -298,16 +375,16 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
     """
     # An actor counted among the dead is a victim ("50 ISIS terrorists killed in ..."), not
     # the agent; in a fight, though, the dead are its parties when no one else is named.
-    armed = [a for a in s.actors if _is_armed(a) and not _among_dead(a, s)]
+    armed = s.armed_alive
     if not armed and trigger.sub_event_type == "Armed clash":
-        armed = [a for a in s.actors if _is_armed(a)]
+        armed = s.armed
     if trigger.text.lower() in _TERRITORY_BY_AGENT_AFTER:
         return [a for a in armed if a.start >= trigger.end][:1]
-    clause_start = max((s.sentence.start + m.end() for m in
-                        _CLAUSE_BREAK.finditer(text, s.sentence.start, trigger.start)), default=s.sentence.start)
     before = [a for a in armed if a.start < trigger.end and (a.actor.kind != "weak" or _weak_subject(a, trigger, text))]
-    in_clause = [a for a in before if a.start >= clause_start] or before
-    if in_clause:
+    if before:
+        clause_start = max((s.sentence.start + m.end() for m in _CLAUSE_BREAK.finditer(
+            text, s.sentence.start, trigger.start)), default=s.sentence.start)
+        in_clause = [a for a in before if a.start >= clause_start] or before
         subject = in_clause[0]
         side = actor_rules.side(subject.actor, country)
         group = [a for a in in_clause if actor_rules.side(a.actor, country) == side]
@@ -362,10 +439,13 @@ def _targets(s: _Sentence, trigger: TriggerMention, agents: list[ActorMention],
              country: str | None, text: str) -> list[ActorMention]:
     """Against whom: the first actor after the trigger, within its clause, on another
     side than the agent."""
+    after = [a for a in s.actors if a.start >= trigger.end and a.actor.kind != "weak"]
+    if not after:
+        return []
     end = _CLAUSE_END.search(text, trigger.end, s.sentence.end)
     limit = end.start() if end else s.sentence.end
     agent_sides = {actor_rules.side(a.actor, country) for a in agents}
-    return [a for a in s.actors if trigger.end <= a.start < limit and a.actor.kind != "weak" and a not in agents
+    return [a for a in after if a.start < limit and a not in agents
             and actor_rules.side(a.actor, country) not in agent_sides
             and not any(src.start <= a.start < src.end for src in s.sources)
             and not _SAID_AFTER.match(s.text, a.end)][:1]  # "medics said": a source
@@ -562,6 +642,7 @@ def _resolve_type(trigger: TriggerMention, s: _Sentence, agents, targets, countr
     return None
 
 
+@preload
 @cache
 def _target_matcher() -> PhraseMatcher[str]:
     data = load_data("triggers.yaml")
@@ -611,7 +692,7 @@ def _verb_object_reading(s: _Sentence, context: Draft | None, country: str | Non
     `verb_object`): (type, trigger, agents, targets, object spans)."""
     if not s.verbs or not s.objects:
         return []
-    rules = _verb_object()[0]
+    rules = _verb_object_rules()
     found = []
     for verb in s.verbs:
         for index in sorted(verb.value):
@@ -682,12 +763,13 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     after it ("moved into X"). Not a place inside an actor's name ("Russia is bombing",
     "Islamic State in the Greater Sahara") nor a foreign country ("the Britain-based monitor"),
     and not a place that only locates another ("X, north of Y") unless it is the only one."""
+    # (The cheap tests first: this runs for every event.)
     candidates = [p for p in s.places
-                  if not any(a.start <= p.start and p.end <= a.end and _names_actor(a, text, s)
-                             for a in s.actors)  # "IS in the Greater Sahara", "Russia is bombing"
-                  and not (p.place is not None and p.place.feature == "country" and p.place.country_code != country)
-                  and not _is_dateline(p, s, text)
-                  and not any(t.start <= p.start < t.end for t in s.all_triggers)]  # "Car bomb": no place
+                  if not (p.place is not None and p.place.feature == "country" and p.place.country_code != country)
+                  and not any(t.start <= p.start < t.end for t in s.all_triggers)  # "Car bomb": no place
+                  and not any(a.start <= p.start and p.end <= a.end and _names_actor(a, text, s)
+                              for a in s.actors)  # "IS in the Greater Sahara", "Russia is bombing"
+                  and not _is_dateline(p, s, text)]
     # "Syrias Idlib" unknown, "Idlib" known inside it: the known one.
     candidates = [p for p in candidates if p.place is not None or p.anchor is not None or not any(
         q is not p and q.place is not None and p.start <= q.start and q.end <= p.end for q in candidates)]
@@ -695,11 +777,14 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     # "while" after the trigger is the setting; its places are not where this happened.
     candidates = [p for p in candidates if p.start < trigger.end
                   or not _setting_between(text, max(trigger.end, p.start - SETTING_REACH), p.start)]
-    anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
-    if len(anchors_only) < len(candidates):
-        candidates = [p for p in candidates if p not in anchors_only]
+    if len(candidates) > 1:  # (a lone place locates no other)
+        anchors_only = [p for p in candidates if _locates_another(p, candidates, text)]
+        if len(anchors_only) < len(candidates):
+            candidates = [p for p in candidates if p not in anchors_only]
     if not candidates:
         return _country_of_settlement(s, text, country)
+    if len(candidates) == 1:
+        return candidates[0]
 
     def cost(p: PlaceMention) -> float:
         distance = p.start - trigger.end if p.start >= trigger.end else 1.5 * (trigger.start - p.end) + 20
@@ -714,6 +799,7 @@ def _choose_place(s: _Sentence, trigger: TriggerMention, country: str | None, te
     return min(candidates, key=cost)
 
 
+@preload
 @cache
 def _settlement_after() -> re.Pattern:
     """A settlement noun within two words after a demonym ("Syrian rebel-held town")."""
@@ -745,6 +831,7 @@ def _is_dateline(place: PlaceMention, s: _Sentence, text: str) -> bool:
     return _agency_after().match(text, place.end) is not None
 
 
+@preload
 @cache
 def _agency_after() -> re.Pattern:
     names = sorted(load_data("triggers.yaml")["news_agencies"], key=len, reverse=True)
@@ -783,6 +870,7 @@ def location_name(place: PlaceMention) -> str:
 _AYN_HAMZA = str.maketrans("", "", "\u2018\u2019\u02bb\u02bc\u02be\u02bf`")
 
 
+@lru_cache(maxsize=4096)  # the same few places recur across a batch of reports
 def ascii_name(name: str) -> str:
     """A gazetteer name as ACLED writes locations: "Ḩalfāyā" -> "Halfaya"."""
     folded = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
@@ -792,6 +880,8 @@ def ascii_name(name: str) -> str:
 # -- the pass over sentences -----------------------------------------------------------
 
 def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | None, text: str) -> list[Draft]:
+    if not s.triggers and not s.verbs:
+        return []  # no event word: most sentences
     typed: list[tuple[str, TriggerMention, list, list]] = []
     loose: list[tuple[TriggerMention, list, list]] = []
     for trigger in s.triggers:
@@ -995,7 +1085,8 @@ def _clauses(text: str, sentences: list[Sentence], triggers: list[TriggerMention
     return units
 
 
-def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False) -> list[Draft]:
+def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: bool = False,
+                 cues: dict[str, list[Match]] | None = None) -> list[Draft]:
     """Event drafts of a document. An event whose place the text does not give is
     dropped (ACLED codes none without a location) unless `keep_unlocated`.
 
@@ -1006,7 +1097,7 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
     drafts: list[Draft] = []
     context: Draft | None = None
     context_index = -10
-    lists = _document_lists(doc, folded)
+    lists = _document_lists(doc, folded, cues)
     units = _clauses(doc.text, doc.sentences, lists["triggers"])
     gathered = _by_sentence([clause for _, clause in units], lists)
     # Sentences count in the text's flow without the photo captions set among them: the
@@ -1395,20 +1486,29 @@ def to_event(doc: Doc, draft: Draft, locate, country_info) -> Event:
     report = doc.report
     info = taxonomy()[draft.sub_event_type]
     evidence: dict[str, list[Span]] = {}
-    cited: dict[str, set[tuple[int, int]]] = {}
-    spans_of: dict[tuple[int, int], Span] = {}
+    spans_of: dict[tuple[int, int], Span] = {}  # one Span per stretch of text, shared by the fields it backs
 
     def cite(fields: tuple[str, ...], mentions) -> None:
-        keys = [(m.start, m.end) for m in mentions if m is not None]
-        for key, m in zip(keys, (m for m in mentions if m is not None)):
-            if key not in spans_of:
-                spans_of[key] = doc.span(m)
+        """Back each field with the spans of `mentions` (None skipped, a repeated stretch
+        cited once), after any it already has."""
+        spans: list[Span] = []
+        keys: set[tuple[int, int]] = set()
+        for m in mentions:
+            if m is None or (key := (m.start, m.end)) in keys:
+                continue
+            keys.add(key)
+            span = spans_of.get(key)
+            if span is None:
+                span = spans_of[key] = doc.span(m)
+            spans.append(span)
+        if not spans:
+            return
         for name in fields:
-            seen = cited.setdefault(name, set())
-            for key in keys:
-                if key not in seen:
-                    seen.add(key)
-                    evidence.setdefault(name, []).append(spans_of[key])
+            have = evidence.get(name)
+            if have is None:
+                evidence[name] = spans.copy()
+            else:  # cited before: only what it lacks (a Span equals another of the same stretch)
+                have.extend(span for span in spans if span not in have)
 
     cite(("event_type", "sub_event_type", "disorder_type", "plover_event", "plover_mode"), draft.triggers)
 
@@ -1519,8 +1619,9 @@ def annotate(doc: Doc, folded: str, locate, country_info, keep_unlocated: bool =
     """Triggers and weapons, then events. `locate(place, regions)` gives
     (lat, lon, geo_precision, gazetteer entry); `country_info(iso2)` the country's
     ACLED name, numeric ISO code, ISO3 and region."""
-    find_triggers(doc, folded)
-    find_weapons(doc, folded)
+    cues = find_cues(folded)  # one pass over the text for every dictionary of this stage
+    find_triggers(doc, folded, cues)
+    find_weapons(doc, folded, cues)
     country = actor_rules.focus_country(doc)
-    drafts = build_drafts(doc, folded, country, keep_unlocated)
+    drafts = build_drafts(doc, folded, country, keep_unlocated, cues)
     doc.events = [to_event(doc, draft, locate, country_info) for draft in drafts]
