@@ -382,7 +382,7 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
         return [a for a in armed if a.start >= trigger.end][:1]
     before = [a for a in armed if a.start < trigger.end and (a.actor.kind != "weak" or _weak_subject(a, trigger, text))]
     if before:
-        clause_start = max((s.sentence.start + m.end() for m in _CLAUSE_BREAK.finditer(
+        clause_start = max((m.end() for m in _CLAUSE_BREAK.finditer(
             text, s.sentence.start, trigger.start)), default=s.sentence.start)
         in_clause = [a for a in before if a.start >= clause_start] or before
         subject = in_clause[0]
