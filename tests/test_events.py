@@ -426,7 +426,7 @@ def test_one_pass_finds_each_dictionary_as_a_matcher_of_its_own_would():
 
 def test_the_agent_is_the_subject_of_the_triggers_own_clause_in_any_sentence(pipeline):
     # Not the first sentence: the clause is found by offsets into the whole text.
-    events = code(pipeline, "Clashes were reported near Hama on Sunday. Rebels had held the town for "
-                            "a week; government forces shelled Kafr Zita on Monday.")
+    _, events = code(pipeline, "Clashes were reported near Hama on Sunday. Rebels had held the town for "
+                               "a week; government forces shelled Kafr Zita on Monday.")
     shelling = next(e for e in events if e.sub_event_type == "Shelling/artillery/missile attack")
     assert shelling.actor1 == "Military Forces of Syria (2000-)"
