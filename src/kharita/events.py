@@ -358,7 +358,13 @@ def _is_armed(mention: ActorMention) -> bool:
     return mention.actor.inter not in (5, 6, 7)
 
 
-_PRONOUN_SUBJECT = re.compile(r"\b(?:they|it|he|she|the group|the forces|the fighters|the militants|the troops)\b", re.I)
+def _cue_words(key: str) -> str:
+    """A list of discourse.yaml as a regex alternation, longest phrase first."""
+    phrases = {variant for phrase in load_data("discourse.yaml")[key] for variant in expand(str(phrase))}
+    return "(?:" + "|".join(re.escape(p) for p in sorted(phrases, key=lambda p: (-len(p), p))) + ")"
+
+
+_PRONOUN_SUBJECT = re.compile(rf"\b{_cue_words('pronoun_subjects')}\b", re.I)
 _CLAUSE_BREAK = re.compile(r"[;:\u2014]")
 
 
@@ -400,11 +406,11 @@ def _agent(s: _Sentence, trigger: TriggerMention, context: Draft | None, country
     return []
 
 
-_SAID_AFTER = re.compile(r"\s+(?:said|say|says|reported|report|claimed|claim|told|stated|announced)\b")
+_SAID_AFTER = re.compile(rf"\s+{_cue_words('reporting_verbs')}\b")
 
 
-_PASSIVE_AFTER = re.compile(r"\s+(?:in|by|during|as|after|when|at|near|while|amid|following|on)\b", re.I)
-_HURT_WORDS = frozenset({"killed", "wounded", "injured", "executed", "beheaded", "massacred"})
+_PASSIVE_AFTER = re.compile(rf"\s+{_cue_words('passive_followers')}\b", re.I)
+_HURT_WORDS = frozenset(load_data("discourse.yaml")["hurt_verbs"])
 PASSIVE_REACH = 60  # characters before a passive "killed in" where its victims are named
 
 
@@ -422,11 +428,9 @@ def _among_dead(mention: ActorMention, s: _Sentence) -> bool:
 # A bare country name or demonym is the agent only as a subject or coordinated with
 # one: "Russia is continuing its bombing", "Russian and regime strikes"; not "the
 # Turkish border since the bombardment".
-_WEAK_SUBJECT_NEXT = re.compile(
-    r"(?:\s+(?:and|or)\b|\s+(?:is|are|was|were|has|have|had|also|again|continues|continued|escalated|launched|"
-    r"carried|conducted|intensified|stepped|resumed|began|started)\b|['\u2019]s\b)")
+_WEAK_SUBJECT_NEXT = re.compile(rf"(?:\s+{_cue_words('subject_followers')}\b|['\u2019]s\b)")
 # Where the trigger's clause ends: the target is named before it.
-_CLAUSE_END = re.compile(r"[;:\u2014]|,\s+(?:while|whereas|but|and|according|as|after|before|when)\b")
+_CLAUSE_END = re.compile(rf"[;:\u2014]|,\s+{_cue_words('clause_openers')}\b")
 
 
 def _weak_subject(mention: ActorMention, trigger: TriggerMention, text: str) -> bool:
@@ -558,11 +562,8 @@ def _civilians_before(trigger: TriggerMention, s: _Sentence) -> bool:
 
 
 # What a protest is against: "rallied to decry the arrests", "marched against the killing of".
-_TOPIC = re.compile(r"\b(?:against|over|to (?:decry|denounce|condemn|protest|mourn|commemorate|demand|oppose)|"
-                    r"in protest (?:at|of|against)|protesting|denouncing|condemning|decrying|mourning|demanding|"
-                    r"calling for|undeterred by|in memory of|in response to)\b", re.I)
-_TOPIC_END = re.compile(r"[;:\u2014]|,\s+(?:as|when|while|after|but|before|and)\b|\s(?:as|when|while|but|until|with|have|"
-                        r"has|had|was|were|is|are|turned|erupted|descended|spread|continued|resumed|escalated)\s", re.I)
+_TOPIC = re.compile(rf"\b{_cue_words('protest_topic')}\b", re.I)
+_TOPIC_END = re.compile(rf"[;:\u2014]|,\s+{_cue_words('topic_end_after_comma')}\b|\s{_cue_words('topic_end_words')}\s", re.I)
 TOPIC_REACH = 60  # characters: what a protest is about is said in a few words
 
 
@@ -944,13 +945,11 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
     return drafts
 
 
-_SETTING = re.compile(r"\b(?:as|amid|amidst|while|in the midst of)\s", re.I)
+_SETTING = re.compile(rf"\b{_cue_words('setting_openers')}\s", re.I)
 SETTING_REACH = 80  # characters: a setting clause is said in a few words
 # The same cues opening a clause, not a comparison ("as close as", "as well as"), "as
 # part of", nor a participle ("while attacking": the agent's own act).
-_SETTING_CLAUSE = re.compile(r"\b(?:as|amid|amidst|while|in the midst of)\s+(?!(?:well|close|far|many|much|long|soon|few|"
-                             r"little|recently|early|late|part|a result|the result|of|in|at|to|for|if|though|"
-                             r"\w+ing)\b)", re.I)
+_SETTING_CLAUSE = re.compile(rf"\b{_cue_words('setting_openers')}\s+(?!(?:{_cue_words('setting_exceptions')}|\w+ing)\b)", re.I)
 # What makes an "as" no clause opener: "such as", and the second "as" of a comparison
 # ("as close as 5 km", "as many as 20").
 _NOT_A_SETTING_BEFORE = re.compile(r"(?:\bsuch|\bas\s+[\w-]+)\s+$", re.I)
@@ -1293,10 +1292,7 @@ def _compatible(a: str, b: str) -> bool:
 
 
 # A sentence that speaks of the event just told: "most of the dead were evacuees".
-_TOLD_NOUNS = (r"(?:dead|victims|wounded|injured|casualties|attack|attacks|blast|explosion|explosions|blasts|bombing|"
-               r"bombings|bombardment|bombardments|strike|strikes|airstrike|airstrikes|raid|raids|shelling|assault|"
-               r"incident|massacre|bomber|attackers|offensive|fighting|clashes|battle|ambush|crime|atrocity|tragedy|"
-               r"carnage|killings|killing|deaths|executions)")
+_TOLD_NOUNS = _cue_words("told_nouns")
 _ANAPHOR = re.compile(rf"\b(?:the|this|that) (?:[a-z]+ )?{_TOLD_NOUNS}\b", re.I)
 # The same, as the subject opening the sentence ("The killings took place in a village
 # north of X, which troops entered on Tuesday"): the sentence is about the event just
@@ -1352,7 +1348,7 @@ def _refine(event: Draft, s: _Sentence, new: list[Draft], text: str, country: st
 
 # Words that announce another happening than the one just told (general news usage).
 # ("Meanwhile" is not among them: it often brings another source's account of the same.)
-_ANOTHER_EVENT = re.compile(r"\b(?:separately|elsewhere|in a separate|in another|in other news|in a similar)\b", re.I)
+_ANOTHER_EVENT = re.compile(rf"\b{_cue_words('another_event')}\b", re.I)
 # "also" right before an event's verb: one more event of the kind ("also conducted air raids").
 _ALSO_BEFORE = re.compile(r"\balso\s+(?:[\w-]+\s+){0,2}$", re.I)
 
@@ -1370,7 +1366,7 @@ def _in_country(place: PlaceMention, country: str | None) -> bool:
     return country is None or place.place is None or place.place.country_code == country
 
 
-_AFFILIATION_AFTER = re.compile(r"-(?:based|headquartered|born|made|backed)\b", re.I)
+_AFFILIATION_AFTER = re.compile(rf"-{_cue_words('affiliation_suffixes')}\b", re.I)
 
 
 def _affiliation_place(place: PlaceMention, text: str) -> bool:
