@@ -462,3 +462,47 @@ def test_adra_is_not_daraa(gaz) -> None:
     found = places(text, gaz)
     adra = [m for m in found if m.text == "Adra"]
     assert not adra or adra[0].place is None or adra[0].place.admin1 != "Daraa"
+
+
+# The fast paths of the stage must give what the plain definitions give.
+_FAST_PATH_TEXT = (
+    "Shelling hit al-Rashideen and Bab al-Hawa near the Turkish border, said Dr. Omar.\n"
+    "Mr Hadi's aides—'O'Neill' and ‘President Ames’—met in Kafr Nabl; co-op owners re-opened "
+    "the bus depot. the town of Tel Abyad, ash-Shaddadi, El Bab, de la Cruz and U.S.-backed forces "
+    "in W. Va. and Ind. left. Word-final words: bus, us, use, ab, a b, x_y, it’s, don't, -us- end")
+
+
+def test_lower_words_by_word_match_the_full_scan() -> None:
+    from kharita.places import _LOWER_WORDS, _LowerWords
+
+    everything = set(_LOWER_WORDS.findall(_FAST_PATH_TEXT))
+    lazy = _LowerWords(_FAST_PATH_TEXT)
+    asked = {w.lower() for w in re.findall(r"[\w'’-]+", _FAST_PATH_TEXT)} | everything | {"", "x", "Bus", "usé"}
+    assert everything and all((w in lazy) == (w in everything) for w in asked)
+    assert "bus" in lazy and "us" in lazy and "town" in lazy and "rashideen" not in lazy
+
+
+def test_token_pattern_matches_the_plain_alternation() -> None:
+    from kharita.places import _CONNECTORS, _TOKEN
+
+    plain = re.compile(
+        r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
+        + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+    spans = [m.span() for m in _TOKEN.finditer(_FAST_PATH_TEXT)]
+    assert spans == [m.span() for m in plain.finditer(_FAST_PATH_TEXT)]
+    assert "al" in {_FAST_PATH_TEXT[a:b] for a, b in spans} and "ash" in {_FAST_PATH_TEXT[a:b] for a, b in spans}
+
+
+def test_state_abbreviation_pattern_matches_the_look_behind_first_form() -> None:
+    from kharita.places import _state_abbreviations
+
+    _, pattern = _state_abbreviations()
+    plain = re.compile(r"(?<![\w.])[A-Z][a-z]{0,4}\.(?:\s?[A-Z][a-z]{0,3}\.){0,2}(?!\w)")
+    found = [m.span() for m in pattern.finditer(_FAST_PATH_TEXT)]
+    assert found and found == [m.span() for m in plain.finditer(_FAST_PATH_TEXT)]
+
+
+def test_title_before_a_name_makes_it_a_person(gaz) -> None:
+    text = "Dr. Aleppo and Gen Homs met. Rebels shelled Homs and Aleppo."
+    found = [(m.text, m.start) for m in places(text, gaz) if m.role == "location"]
+    assert found == [("Homs", text.rindex("Homs")), ("Aleppo", text.rindex("Aleppo"))]

@@ -36,6 +36,7 @@ imported names of countries and first-level units point at the default entries.
 """
 from __future__ import annotations
 
+import json
 import logging
 import math
 import os
@@ -134,11 +135,14 @@ def _demonyms() -> dict[str, str]:
     return {row[0].lower(): row[1] for row in data_lines("demonyms.tsv")}
 
 
+_POSSESSIVE_END = re.compile(r"['’]s$")
+
+
 @lru_cache(maxsize=4096)
 def demonym_country(word: str) -> str | None:
     """ISO alpha-2 of the country a demonym or adjective refers to ("Syrians" -> "SY")."""
     table = _demonyms()
-    w = re.sub(r"['’]s$", "", word.strip()).lower()
+    w = _POSSESSIVE_END.sub("", word.strip()).lower()
     if w in table:
         return table[w]
     if w.endswith("s") and w[:-1] in table:  # Syrians, Iraqis
@@ -556,6 +560,13 @@ def build(path: str | os.PathLike[str] | None = None) -> Path:
 _PLACE_COLS = "p.id, p.name, p.lat, p.lon, p.cc, p.feature, p.admin1, p.admin2, p.pop"
 
 
+# The keys of a look-up come as one JSON array: one statement text, prepared once (an IN list
+# of a different length each time is parsed and planned again).
+_LOOKUP_SQL = (f"SELECT n.key, n.main, {_PLACE_COLS} FROM name n JOIN place p ON p.id = n.id "
+               "WHERE n.key IN (SELECT value FROM json_each(?))")
+_SIMILAR_SQL = "SELECT skey, key FROM skel WHERE skey IN (SELECT value FROM json_each(?))"
+
+
 def _place(row: tuple) -> Place:
     return Place(geonameid=row[0], name=row[1], latitude=row[2], longitude=row[3], country_code=row[4],
                  feature=row[5], admin1=row[6] or "", admin2=row[7] or "", population=row[8] or 0)
@@ -563,6 +574,10 @@ def _place(row: tuple) -> Place:
 
 def _rank(p: Place) -> tuple[int, int]:
     return (FEATURE_RANK.get(p.feature, 9), -p.population)
+
+
+def _hit_rank(hit: tuple[Place, bool]) -> tuple[int, int]:
+    return (FEATURE_RANK.get(hit[0].feature, 9), -hit[0].population)
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
@@ -711,10 +726,7 @@ class Gazetteer:
             found: dict[str, list[tuple[Place, bool]]] = defaultdict(list)
             for i in range(0, len(missing), 500):
                 chunk = missing[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = self._query(
-                    f"SELECT n.key, n.main, {_PLACE_COLS} FROM name n JOIN place p ON p.id = n.id "
-                    f"WHERE n.key IN ({marks})", chunk)
+                rows = self._query(_LOOKUP_SQL, (json.dumps(chunk),))
                 for row in rows:
                     found[row[0]].append((_place(row[2:]), bool(row[1])))
                 if self._ucon is not None:
@@ -722,10 +734,12 @@ class Gazetteer:
             if len(self._cache) > self._CACHE_SIZE:  # drop the older half (dicts keep insertion order)
                 for k in list(self._cache)[: self._CACHE_SIZE // 2]:
                     self._cache.pop(k, None)
+            cache = self._cache
             for k in missing:
-                hits = tuple(sorted(found.get(k, ()), key=lambda pm: _rank(pm[0])))
-                self._cache[k] = hits
-                out[k] = hits
+                rows = found.get(k)
+                # Most keys name nothing or one entry: nothing to sort.
+                hits = () if not rows else tuple(rows) if len(rows) == 1 else tuple(sorted(rows, key=_hit_rank))
+                cache[k] = out[k] = hits
         return out
 
     def lookup(self, name: str) -> list[Place]:
@@ -748,9 +762,9 @@ class Gazetteer:
             found: dict[str, list[str]] = defaultdict(list)
             for i in range(0, len(missing), 500):
                 chunk = missing[i:i + 500]
-                marks = ",".join("?" * len(chunk))
-                for skey, key in self._query(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):
+                for skey, key in self._query(_SIMILAR_SQL, (json.dumps(chunk),)):
                     found[skey].append(key)
+                marks = ",".join("?" * len(chunk))
                 for skey, key in self._uquery(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):
                     if key not in found[skey]:
                         found[skey].append(key)

@@ -38,7 +38,7 @@ F1 and accuracy at 161 km, all roles counted): LGL 0.71 / 0.853, GeoWebNews
 0.76 / 0.891, GeoVirus 0.71 / 0.84. Most resolution errors left are local US
 namesakes the article gives no other evidence for, and points that the
 corpora's annotators put elsewhere (the EU, Canada, "New York" the state).
-~350-550 reports/s on one core depending on the machine's load; the most-named
+~430-600 reports/s on one core depending on the machine's load (2026-11-26); the most-named
 governorate is FA-KES's coded one in 133/161 Syrian reports.
 
 In a report about one country, a capital or a country standing for its government ("the
@@ -53,7 +53,8 @@ import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from .doc import Doc, Place, PlaceMention, Sentence
@@ -102,13 +103,26 @@ _FUNCTION_WORDS = frozenset(
     "meanwhile moreover furthermore nevertheless instead only even just still both either neither each "
     "every all some many most few several no not one two three four five other another such".split())
 _DIRECTION_ALT = "|".join(sorted(_DIRECTIONS, key=len, reverse=True))
+_DIRECTION_WORDS = tuple(_DIRECTIONS)  # for str.endswith: a cheap test before `_direction_before`
+
+
+
+def _by_first_letter(words: frozenset[str]) -> str:
+    """An alternation of `words` grouped by first letter ("a(?:sh|l|s)|e(?:l|s)"): the regex engine
+    then tries a few alternatives at each word start, not all of them."""
+    rests: dict[str, list[str]] = defaultdict(list)
+    for w in words:
+        rests[w[0]].append(w[1:])
+    return "|".join(first + "(?:" + "|".join(sorted(r, key=len, reverse=True)) + ")"
+                    for first, r in sorted(rests.items()))
+
 
 # Name tokens only, so that the common lower-case words cost nothing: words that do not start
 # with an ASCII lower-case letter (checked for case in Python), and connectors followed by a
-# capitalised word.
+# capitalised word (a whole word: the look-ahead wants a separator right after it).
 _TOKEN = re.compile(
     r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
-    + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+    + _by_first_letter(_CONNECTORS) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
 # Words that open a name when followed by ". ": "St. Louis", "Mt. Pleasant", "Ft. Worth".
 _DOTTED_PREFIXES = frozenset("St Mt Ft Pt Ste".split())
 _CONTRACTION = re.compile(r"['’](?:re|ll|ve|d|t|m)$", re.IGNORECASE)
@@ -179,6 +193,13 @@ _AREA_AFTER = re.compile(r"\s+(area|areas|district|suburb|neighbou?rhood|camp|ou
 _ROAD_NOUNS = r"(?:highway|road|motorway|expressway|freeway|route|railway|railroad|pipeline|corridor|supply\s+line)"
 _ROAD_AFTER = re.compile(r"(?:-(?:to-)?[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)?)?\s+" + _ROAD_NOUNS + r"\b", re.IGNORECASE)
 _ROAD_ONLY_AFTER = re.compile(r"\s+" + _ROAD_NOUNS + r"\b", re.IGNORECASE)
+# The first words of the patterns above that follow a name after white space.
+_AFTER_TRIGGERS = frozenset(
+    "in and or province provinces governorate governorates countryside region regions oblast oblasts county "
+    "counties district districts department parish city town village area areas suburb neighbourhood neighborhood "
+    "camp outskirts plain valley highway road motorway expressway freeway route railway railroad pipeline "
+    "corridor supply".split())
+_WORD_AFTER_SPACE = re.compile(r"\s+(\w+)")
 _HYPHEN_BEFORE = re.compile(r"[A-Z][\w'’]*-(?:to-)?$")
 _ROAD_TO_BEFORE = re.compile(r"\broad\s+(?:from\s+[A-Z][\w'’-]*\s+)?to\s+$", re.IGNORECASE)
 _COMMA_UNIT = re.compile(r",\s+[A-Z]")
@@ -202,6 +223,7 @@ class _Tok:
     cap: bool
     possessive: bool
     state: str | None = None  # the US state an abbreviation stands for ("W.Va.")
+    low: str = ""  # text.lower(), made once: every step compares lower-cased words
 
 
 @dataclass(slots=True, eq=False)
@@ -273,8 +295,9 @@ def _state_abbreviations() -> tuple[dict[str, str], re.Pattern[str]]:
     """"w.va." -> "West Virginia", and a pattern finding the abbreviations (with or without inner spaces)."""
     abbreviations = load_data("places_lexicon.yaml")["us_state_abbreviations"]
     table = {k.replace(" ", "").lower(): v for k, v in abbreviations.items()}
-    # One to three dotted parts ("Ind.", "W. Va.", "N.Mex."), checked against the table.
-    return table, re.compile(r"(?<![\w.])[A-Z][a-z]{0,4}\.(?:\s?[A-Z][a-z]{0,3}\.){0,2}(?!\w)")
+    # One to three dotted parts ("Ind.", "W. Va.", "N.Mex."), checked against the table. The
+    # capital comes before the look-behind (same matches) so that the search skips to capitals.
+    return table, re.compile(r"[A-Z](?<![\w.].)[a-z]{0,4}\.(?:\s?[A-Z][a-z]{0,3}\.){0,2}(?!\w)")
 
 
 # ---------------------------------------------------------------------------
@@ -296,26 +319,29 @@ def _tokens(text: str) -> list[_Tok]:
                 abbrev[m.start()] = (m.end(), table[w.replace(" ", "").lower()])
     skip_to = 0
     for m in _TOKEN.finditer(text):
-        if m.start() < skip_to:
+        start, end = m.span()
+        if start < skip_to:
             continue
-        if abbrev and m.start() in abbrev:
-            end, state = abbrev[m.start()]
-            out.append(_Tok(m.start(), end, text[m.start():end], True, False, state))
+        if abbrev and start in abbrev:
+            end, state = abbrev[start]
+            w = text[start:end]
+            out.append(_Tok(start, end, w, True, False, state, w.lower()))
             skip_to = end
             continue
         w = m.group()
         if w[0].isupper():
-            if w.lower() in _FUNCTION_WORDS and text[m.end():m.end() + 1] != "-":
+            lw = w.lower()
+            if lw in _FUNCTION_WORDS and text[end:end + 1] != "-":
                 continue  # "The", "In": capitalised by position (the gap also ends a run)
             if "'" in w or "’" in w:
                 if _CONTRACTION.search(w):
                     continue  # We're, It'll
                 if len(w) > 3 and w[-1] in "sS" and w[-2] in "'’":
-                    out.append(_Tok(m.start(), m.end() - 2, w[:-2], True, True))
+                    out.append(_Tok(start, end - 2, w[:-2], True, True, None, w[:-2].lower()))
                     continue
-            out.append(_Tok(m.start(), m.end(), w, True, False))
+            out.append(_Tok(start, end, w, True, False, None, lw))
         elif w in _CONNECTORS:
-            out.append(_Tok(m.start(), m.end(), w, False, False))
+            out.append(_Tok(start, end, w, False, False, None, w))
         # else: a word starting with a non-ASCII lower-case letter
     return out
 
@@ -344,7 +370,8 @@ def _runs(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
             i += 1
             continue
         j, last_cap = i, (i if t.cap else -1)
-        while j + 1 < n and _joined(text, toks[j], toks[j + 1]):
+        # (Tokens more than three characters apart are never joined: a cheap test first.)
+        while j + 1 < n and toks[j + 1].start - toks[j].end <= 3 and _joined(text, toks[j], toks[j + 1]):
             j += 1
             if toks[j].cap:
                 last_cap = j
@@ -360,22 +387,56 @@ def _runs(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
 # The stage
 # ---------------------------------------------------------------------------
 
+class _LowerWords:
+    """The words written in lower case somewhere in a text (whole words of two or more ASCII
+    letters, as `_LOWER_WORDS` finds them). A report asks about a few dozen words: each is
+    looked for when first asked, rather than collecting every word of the text up front."""
+
+    __slots__ = ("known", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.known: dict[str, bool] = {}
+
+    def __contains__(self, word: object) -> bool:
+        hit = self.known.get(word)  # type: ignore[call-overload]
+        if hit is None:
+            hit = self.known[word] = isinstance(word, str) and _written_lower(self.text, word)  # type: ignore[index]
+        return hit
+
+
+def _written_lower(text: str, word: str) -> bool:
+    """Whether `_LOWER_WORDS` matches `word` somewhere in `text`."""
+    if len(word) < 2 or not (word.isascii() and word.isalpha() and word.islower()):
+        return False
+    n, size = len(word), len(text)
+    i = text.find(word)
+    while i >= 0:
+        before = text[i - 1] if i else " "
+        after = text[i + n] if i + n < size else " "
+        if not (before.isalnum() or before in "_'’-") and not (after.isalnum() or after in "_'’"):
+            return True
+        i = text.find(word, i + 1)
+    return False
+
+
 class _Ctx:
     """Per-document state shared by the steps."""
 
     __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "headline_starts", "person_words",
-                 "sentences", "capitals")
+                 "sentences", "capitals", "titled")
 
     def __init__(self, doc: Doc, text: str, toks: list[_Tok]) -> None:
         self.text = text
         self.toks = toks
         self.lex = _lexicon()
-        self.lower_words = set(_LOWER_WORDS.findall(text))
+        self.lower_words = _LowerWords(text)
         self.starts, self.headlines = _sentence_info(doc.sentences, text)
         self.headline_starts = [a for a, _ in self.headlines]
         self.person_words: set[str] = _person_words(text, toks, self.lex)
-        self.sentences = sorted({s.start for s in doc.sentences} | self.starts)
+        self.sentences = sorted(self.starts)  # the starts hold the sentences' own
         self.capitals: frozenset[int] = frozenset()
+        self.titled: dict[int, bool] = {}  # `_person_before`, by position
 
     def in_headline(self, pos: int) -> bool:
         i = bisect.bisect_right(self.headline_starts, pos) - 1  # headlines are lines: in order, disjoint
@@ -415,6 +476,12 @@ def find_places(doc: Doc, gazetteer: Gazetteer | None = None, *, demonyms: bool 
     doc.places.extend(found_places)
 
 
+@lru_cache(maxsize=100_000)
+def _word_key(word: str) -> str:
+    """`name_key` of one name token (through its parts, as spans of several tokens are keyed)."""
+    return key_from_parts(key_parts(word))
+
+
 def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
     text, toks = ctx.text, ctx.toks
     runs = _runs(text, toks)
@@ -425,6 +492,17 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
     state_keys: dict[str, str] = {}
     variants: dict[tuple[int, int], str] = {}  # span -> its key with a solid article split off ("Deir Ezzor")
     for a, b in runs:
+        if a == b and not toks[a].state:  # most runs are one word: its key alone
+            t = toks[a]
+            k = _word_key(t.text)
+            if k:
+                options.append({(a, a): k})
+                keys.add(k)
+                if t.text.endswith("s") and len(t.text) > 4 and not t.possessive:
+                    keys.add(k[:-1])  # "Syrias (Idlib)": a possessive that lost its apostrophe
+            else:
+                options.append({})
+            continue
         opts: dict[tuple[int, int], str] = {}
         split = {j: split_solid_article(toks[j].text) for j in range(a + 1, b + 1)
                  if toks[j].cap and len(toks[j].text) > 4 and toks[j].text[0] in "AaEe"} if b > a else {}
@@ -619,7 +697,7 @@ def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> l
     while i < n:
         t = toks[i]
         span, cc = None, None
-        lw = t.text.lower()
+        lw = t.low
         continent = _continent_demonym(text, toks, i, continents) if lw in continent_firsts else None
         if continent is not None:
             span, name = continent
@@ -671,11 +749,15 @@ def _continent_demonym(text: str, toks: list[_Tok], i: int, table: dict[str, str
         for form in (two, two[:-1] if two.endswith("s") else ""):
             if form in table:
                 return (t.start, toks[i + 1].end), table[form]
-    lw = t.text.lower()
+    lw = t.low
     for form in (lw, lw[:-1] if lw.endswith("s") else ""):
         if form in table and " " not in form:
             return (t.start, t.end), table[form]
     return None
+
+
+_LONG_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
+_LONG_CAP_WORD = re.compile(r"[A-Z][a-z]{3,}")
 
 
 def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
@@ -687,13 +769,15 @@ def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list
         stripped = line.strip()
         if stripped:
             starts.add(pos + len(line) - len(line.lstrip()))
-            words = re.findall(r"[A-Za-z][a-z]{3,}", stripped)
-            caps = sum(w[0].isupper() for w in words)
-            end_punct = stripped.endswith((".", "?", "!", ".”", '."'))
-            if len(words) >= 3 and caps >= 0.6 * len(words) and not end_punct:
-                headlines.append((pos, pos + len(line)))
-            elif len(words) < 3 and len(stripped) < 60 and not end_punct and not stripped.endswith(":"):
-                headlines.append((pos, pos + len(line)))
+            # A line ending as a sentence does is no headline: most lines need no word count.
+            if not stripped.endswith((".", "?", "!", ".”", '."')):
+                words = len(_LONG_WORD.findall(stripped))
+                if words >= 3:
+                    # The capitalised ones among those words (a capital only ever opens such a word).
+                    if len(_LONG_CAP_WORD.findall(stripped)) >= 0.6 * words:
+                        headlines.append((pos, pos + len(line)))
+                elif len(stripped) < 60 and not stripped.endswith(":"):
+                    headlines.append((pos, pos + len(line)))
         pos += len(line) + 1
     return starts, headlines
 
@@ -728,12 +812,12 @@ def _person_words(text: str, toks: list[_Tok], lex: dict[str, frozenset[str]]) -
             continue
         if len(w) < 2 or not w[1].islower():
             continue
-        lw = w.lower()
+        lw = t.low
         if text.startswith(",", t.end) and _AGE_AFTER.match(text, t.end):
             words.add(lw)
         elif text[t.end:t.end + 1] in (".", ",", ";") and text.endswith(_SAID, 0, t.start):
             words.add(lw)
-        elif i and toks[i - 1].cap and text[toks[i - 1].end:t.start] == " " and toks[i - 1].text.lower() in given \
+        elif i and toks[i - 1].cap and toks[i - 1].low in given and text[toks[i - 1].end:t.start] == " " \
                 and lw not in given and not (i + 1 < n and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " "):
             words.add(lw)
     return words
@@ -743,11 +827,11 @@ def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
     """A one-word name that is also a common word, a given name or a demonym ("White House" too)."""
     if c.last != c.first:
         # "White House", not "Rock Hill" or "Little Rock": towns of that name are well known.
-        words = [t.text.lower() for t in ctx.toks[c.first:c.last + 1] if t.cap]
+        words = [t.low for t in ctx.toks[c.first:c.last + 1] if t.cap]
         return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words) and not any(
             main and (p.population >= 50_000 or p.feature in ("country", "admin1")) for p, main in c.hits)
     w = ctx.toks[c.first].text
-    lw = w.lower()
+    lw = ctx.toks[c.first].low
     lex = ctx.lex
     if w.isupper() and lw in _COUNTRY_CODES:
         return False  # "US forces", though "us" is a common word
@@ -757,7 +841,8 @@ def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
         return True
     if w.isupper() and len(w) <= 3:
         return True
-    return demonym_country(w) is not None
+    # Of words of letters only, `demonym_country` knows those `_demonym_forms` lists.
+    return (lw in _demonym_forms()[0] or not w.isalpha()) and demonym_country(w) is not None
 
 
 def _common_noun(ctx: _Ctx, w: str) -> bool:
@@ -804,8 +889,16 @@ def _direction_before(before: str) -> str | None:
 
 def _person_before(ctx: _Ctx, pos: int) -> bool:
     """A title just before `pos`: "Dr. X", "Gen X", "President X"."""
-    w = _word_before(ctx.text[max(0, pos - 20):pos], dot=True)
-    return bool(w) and w[0].isupper() and w.lower() in ctx.lex["titles"]
+    known = ctx.titled.get(pos)
+    if known is None:
+        prev = ctx.text[pos - 1:pos] if pos else ""
+        if prev != "." and not prev.isspace():
+            known = False  # `_word_before` needs white space (or a full stop) before `pos`
+        else:
+            w = _word_before(ctx.text[max(0, pos - 20):pos], dot=True)
+            known = bool(w) and w[0].isupper() and w.lower() in ctx.lex["titles"]
+        ctx.titled[pos] = known
+    return known
 
 
 def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: list[_Cand],
@@ -820,14 +913,14 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     a, b = run
     headline = ctx.in_headline(toks[a].start)
     first_m, last_m = matched[0], matched[-1]
-    lead = [toks[i].text.lower() for i in range(a, first_m.first) if toks[i].cap]
-    trail = [toks[i].text.lower() for i in range(last_m.last + 1, b + 1) if toks[i].cap]
+    lead = [toks[i].low for i in range(a, first_m.first) if toks[i].cap]
+    trail = [toks[i].low for i in range(last_m.last + 1, b + 1) if toks[i].cap]
 
     # A person: "Dr. X", "President X Y", "Ahmed al-Idlibi".
     person = _person_before(ctx, toks[a].start) or bool(
         lead and (lead[0] in lex["titles"] or lead[0] in lex["given_names"]))
     if not person and not headline and first_m.first > a and (
-            toks[first_m.first - 1].text.lower() in lex["name_prefixes"] or not all(
+            toks[first_m.first - 1].low in lex["name_prefixes"] or not all(
                 w in _DIRECTIONS or w in lex["common_words"] or w in lex["place_nouns"] or w in lex["org_prefixes"]
                 or w in lex["org_suffixes"] for w in lead)):
         # An unknown word (or "Wadi", "Deir") before the place: the whole run is another name,
@@ -841,12 +934,12 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     if person:
         if not trail and last_m.last == b and last_m.first == last_m.last and last_m.hits[0][0].feature not in (
                 "country", "admin1"):
-            ctx.person_words.add(toks[b].text.lower())
+            ctx.person_words.add(toks[b].low)
         return
 
     role = "location"
     named_after = False
-    of_word = toks[after_of[1]].text.lower() if isinstance(after_of, tuple) else ""
+    of_word = toks[after_of[1]].low if isinstance(after_of, tuple) else ""
     if of_word and of_word in lex["org_suffixes"] and of_word not in lex["place_nouns"]:
         role = "affiliation"  # "University of Florida", "Ministry of Defence of X"
     elif text[toks[a].start - 1:toks[a].start] == "-" and _PRO_ANTI.search(
@@ -890,8 +983,8 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
                 c.minor_admin_cue = True
             elif w0 in lex["city_suffixes"]:
                 c.city_cue = True
-        if c.first > a and toks[c.first - 1].text.lower() in _DIRECTIONS and text[toks[c.first - 1].end:c.start] == " ":
-            c.direction_adj = _DIRECTIONS[toks[c.first - 1].text.lower()]
+        if c.first > a and toks[c.first - 1].low in _DIRECTIONS and text[toks[c.first - 1].end:c.start] == " ":
+            c.direction_adj = _DIRECTIONS[toks[c.first - 1].low]
         out.append(c)
 
 
@@ -899,18 +992,18 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     """A run with no gazetteer entry: a candidate for the fuzzy look-up or an unknown place."""
     toks, lex = ctx.toks, ctx.lex
     # Leading context words are not part of the name: "Assault", "Southern".
-    while a < b and toks[a].text.lower() not in lex["name_prefixes"] and (
-            not toks[a].cap or toks[a].text.lower() in lex["common_words"]
-            or toks[a].text.lower() in ctx.lower_words or toks[a].text.lower() in _DIRECTIONS):
-        if toks[a].text.lower() in _LEADING_ARTICLES and toks[a + 1].cap and (
+    while a < b and toks[a].low not in lex["name_prefixes"] and (
+            not toks[a].cap or toks[a].low in lex["common_words"]
+            or toks[a].low in ctx.lower_words or toks[a].low in _DIRECTIONS):
+        if toks[a].low in _LEADING_ARTICLES and toks[a + 1].cap and (
                 toks[a].cap or ctx.text[toks[a].end:toks[a + 1].start] == "-"):
             break  # "al-Tukhar", "Al-Tukhar", "El Malah": the article belongs to the name
         a += 1
     # And trailing kinds of place: "Qaboun Camp", "Abdin District".
-    while b > a and (toks[b].text.lower() in lex["city_suffixes"] or toks[b].text.lower() in lex["admin_suffixes"]
-                     or toks[b].text.lower() in lex["minor_admin_suffixes"] or not toks[b].cap):
+    while b > a and (toks[b].low in lex["city_suffixes"] or toks[b].low in lex["admin_suffixes"]
+                     or toks[b].low in lex["minor_admin_suffixes"] or not toks[b].cap):
         b -= 1
-    caps = [toks[i].text.lower() for i in range(a, b + 1) if toks[i].cap]
+    caps = [toks[i].low for i in range(a, b + 1) if toks[i].cap]
     if not caps or len(caps) > 4 or not toks[b].cap:
         return None
     if caps[-1] in lex["org_suffixes"] or caps[0] in lex["org_prefixes"] or caps[0] in lex["titles"]:
@@ -918,7 +1011,7 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     if caps[0] in lex["given_names"] or caps[0] in lex["calendar_words"]:
         return None
     forms = _demonym_forms()[0]
-    if any(toks[i].cap and toks[i].text.lower() in forms and demonym_country(toks[i].text) for i in range(a, b + 1)):
+    if any(toks[i].cap and toks[i].low in forms and demonym_country(toks[i].text) for i in range(a, b + 1)):
         return None
     if all(w in lex["common_words"] or w in ctx.lower_words or w in _DIRECTIONS or w in lex["place_nouns"]
            for w in caps):
@@ -933,7 +1026,7 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
         return None
     c.headline = ctx.in_headline(start)
     c.initial = ctx.sentence_initial(start)
-    c.weak = a == b and toks[a].text.lower() in ctx.person_words
+    c.weak = a == b and toks[a].low in ctx.person_words
     return c
 
 
@@ -1005,27 +1098,37 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
         last = tail[:-4].rsplit(None, 1)[-1] if tail[:-4].strip() else ""
     if last in _LOCATIVE or last in ("to", "on", "of", "and"):
         c.prep = last
-    if _COMMA_UNIT.match(text, c.end, after_end):
-        c.extra["comma_next"] = True  # "Wintersville, Ohio": strong if the next name is a unit
-    if _APPOSITION_REL.match(text, c.end, after_end):
-        c.strong = True
-        c.extra["apposition"] = True
-    if _INSIDE_NEXT.match(text, c.end, after_end):
-        c.extra["inside_next"] = True
-        if not c.hits:
+    # The patterns after the name open with a comma, white space or (roads) a hyphen, and
+    # after white space all need one of `_AFTER_TRIGGERS` as the next word: only those that
+    # can match are tried (a word with other than ASCII letters may match case-insensitively).
+    next_char = text[c.end:c.end + 1]
+    cue_after = False
+    if next_char.isspace():
+        m = _WORD_AFTER_SPACE.match(text, c.end, after_end)
+        cue_after = m is not None and (not m.group(1).isascii() or m.group(1).lower() in _AFTER_TRIGGERS)
+    if next_char == ",":
+        if _COMMA_UNIT.match(text, c.end, after_end):
+            c.extra["comma_next"] = True  # "Wintersville, Ohio": strong if the next name is a unit
+        if _APPOSITION_REL.match(text, c.end, after_end):
             c.strong = True
-    if _ADMIN_AFTER.match(text, c.end, after_end) or _ADMIN_COORDINATED.match(text, c.end, after_end):
-        c.admin_cue = True
-    elif _MINOR_ADMIN_AFTER.match(text, c.end, after_end):
-        c.minor_admin_cue = True
-    elif _CITY_AFTER.match(text, c.end, after_end):
-        c.city_cue = True
-    elif _AREA_AFTER.match(text, c.end, after_end):
-        c.strong = True  # "the Ghouta area", "the Yarmouk camp"
-    if c.direction_adj is None:
+            c.extra["apposition"] = True
+    elif cue_after:
+        if _INSIDE_NEXT.match(text, c.end, after_end):
+            c.extra["inside_next"] = True
+            if not c.hits:
+                c.strong = True
+        if _ADMIN_AFTER.match(text, c.end, after_end) or _ADMIN_COORDINATED.match(text, c.end, after_end):
+            c.admin_cue = True
+        elif _MINOR_ADMIN_AFTER.match(text, c.end, after_end):
+            c.minor_admin_cue = True
+        elif _CITY_AFTER.match(text, c.end, after_end):
+            c.city_cue = True
+        elif _AREA_AFTER.match(text, c.end, after_end):
+            c.strong = True  # "the Ghouta area", "the Yarmouk camp"
+    if c.direction_adj is None and tail.endswith(_DIRECTION_WORDS):
         c.direction_adj = _direction_before(before)  # "northern Hama", "north-east Syria"
     # Roads: "the Damascus-to-Aleppo highway", "the Aleppo-Damascus road", "the road to Hama".
-    if _ROAD_AFTER.match(text, c.end, after_end):
+    if (cue_after or next_char == "-") and _ROAD_AFTER.match(text, c.end, after_end):
         c.role = "route"
     elif before.endswith("-") and _HYPHEN_BEFORE.search(before) and _ROAD_ONLY_AFTER.match(text, c.end, after_end):
         c.role = "route"
@@ -1056,6 +1159,7 @@ def _metonymic_capital(ctx: _Ctx, c: _Cand) -> bool:
 
 _AFTER_WORD = re.compile(r"(?:['’]?s)?\s+([a-z]+)\b")
 _HYPHEN_WORD = re.compile(r"[-\u2010\u2011]([a-z]+)\b")
+_HYPHENS = ("-", "\u2010", "\u2011")
 
 
 def _metonymy(ctx: _Ctx, c: _Cand, before_word: str) -> bool:
@@ -1064,7 +1168,7 @@ def _metonymy(ctx: _Ctx, c: _Cand, before_word: str) -> bool:
     support", "Washington announced", "brokered by Moscow" (a capital), but not "activists
     in Damascus said" or "east of Damascus, said the monitor"."""
     text, lex = ctx.text, ctx.lex
-    m = _HYPHEN_WORD.match(text, c.end)
+    m = _HYPHEN_WORD.match(text, c.end) if text[c.end:c.end + 1] in _HYPHENS else None
     if m:
         return m.group(1) in lex["affiliation_hyphens"]
     capital = _metonymic_capital(ctx, c)
@@ -1145,23 +1249,24 @@ def _cell(p: Place) -> tuple[int, int]:
     return int(p.latitude // _CELL_DEG), int(p.longitude // _CELL_DEG)
 
 
-def _colocated(cells: dict[tuple[int, int], dict[str, float]], hoods: dict[tuple[int, int], dict[str, float]],
-               p: Place, key: str) -> float:
+def _colocated(cells: dict[tuple[int, int], dict[str, float]],
+               hoods: dict[tuple[int, int], tuple[dict[str, float], float]], p: Place, key: str) -> float:
     """The votes of the other names with a candidate in p's grid cell or the cells around it
     (within ~55-110 km), each name's vote shared among its candidates. `hoods` memoises the
-    neighbourhoods of cells."""
-    cell = _cell(p)
-    votes = hoods.get(cell)
-    if votes is None:
+    neighbourhoods of cells (the votes in them and their sum)."""
+    cell = (int(p.latitude // _CELL_DEG), int(p.longitude // _CELL_DEG))  # `_cell`, inlined: a hot path
+    hood = hoods.get(cell)
+    if hood is None:
         y, x = cell
-        votes = {}
+        votes: dict[str, float] = {}
         for dy in (-1, 0, 1):
             for dx in (-1, 0, 1):
                 found = cells.get((y + dy, x + dx))
                 if found:
                     votes.update(found)
-        hoods[cell] = votes
-    return sum(votes.values()) - votes.get(key, 0.0)
+        hood = hoods[cell] = (votes, sum(votes.values()))
+    votes, total = hood
+    return total - votes.get(key, 0.0)
 
 
 def _nearest_km(p: Place, others: list[Place]) -> float:
@@ -1187,7 +1292,7 @@ def _major(p: Place) -> bool:
 
 def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozenset()) -> str:
     """"keep", "context" (kept if the same name is kept elsewhere in the report) or "drop"."""
-    lw = ctx.toks[c.first].text.lower()
+    lw = ctx.toks[c.first].low
     if c.first == c.last and lw in ctx.lex["calendar_words"]:
         return "drop"
     if c.role in ("affiliation", "route"):
@@ -1284,7 +1389,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     for c in cands:
         if not c.hits or c.weak or c.fuzzy or any(p.feature == "continent" for p, _ in c.hits):
             continue  # a continent ("EU") is evidence of no country
-        if c.first == c.last and ctx.toks[c.first].text.lower() in ctx.person_words and not any(
+        if c.first == c.last and ctx.toks[c.first].low in ctx.person_words and not any(
                 _major(p) for p, _ in c.hits):
             continue  # "Jeff Hamilton ... Hamilton will appear"
         # A place in an organisation's name ("Virginia State Police") is half a vote.
@@ -1319,16 +1424,17 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     demonyms: Counter = Counter()
     forms = _demonym_forms()[0]
     for t in ctx.toks:  # "Syrian forces", "Iraqis": evidence of the country
-        if t.cap and t.text.lower() in forms and _DEMONYM_SHAPE.fullmatch(t.text):
+        if t.cap and t.low in forms and _DEMONYM_SHAPE.fullmatch(t.text):
             cc = demonym_country(t.text)
             if cc:
                 demonyms[cc] += 0.5
     for cc, v in demonyms.items():
         focus[cc] += min(v, 3.0)
-    top = focus.most_common(2)
+    # `focus.most_common(2)`, without the heap it builds: a report names few countries.
+    top = sorted(focus.items(), key=itemgetter(1), reverse=True)[:2]
     top_focus = {cc for cc, v in top if v >= 0.5 * top[0][1]} if top else set()
     # Countries the report names, or whose people it names more than once.
-    named = {p.country_code for c in cands for p, _ in c.hits if p.feature == "country" and c.role != "affiliation"}
+    named = {p.country_code for c in cands if c.role != "affiliation" for p, _ in c.hits if p.feature == "country"}
     named |= {cc for cc, v in demonyms.items() if v >= 1.0}
 
     # A report clearly about one country: a name whose every entry lies in a country the report
@@ -1361,7 +1467,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 y.extra["inside_next"] = True  # anchored to the possessor below
                 y.extra["possessor"] = x
     for x, y in zip(cands, cands[1:]):
-        if any(p.feature in ("country", "admin1") for p, _ in y.hits) and y.role == "location" and \
+        if y.role == "location" and any(p.feature in ("country", "admin1") for p, _ in y.hits) and \
                 _IN_UNIT_GAP.fullmatch(ctx.text, x.end, y.start):
             if ctx.text[x.end] == ",":
                 x.strong = True  # "Wintersville, Ohio"
@@ -1382,7 +1488,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
         if (not c.hits or c.fuzzy) and c.last > c.first:
             verdicts[i] = _verdict(ctx, c, top_focus, named)
             if verdicts[i] == "drop" and not c.headline and ctx.toks[c.last].cap:
-                ctx.person_words.add(ctx.toks[c.last].text.lower())
+                ctx.person_words.add(ctx.toks[c.last].low)
     verdicts = [v if v is not None else _verdict(ctx, c, top_focus, named) for c, v in zip(cands, verdicts)]
     kept_keys = {c.key for c, v in zip(cands, verdicts)
                  if v == "keep" and c.role in ("location", "region") and not c.extra.get("prep_only")}
@@ -1396,7 +1502,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     # Henry County, Tennessee; but London and Paris, Ontario, only in a report on Canada).
     # A name's candidates share one vote: a unique name is strong evidence, "Springfield" weak.
     cells: dict[tuple[int, int], dict[str, float]] = {}
-    hoods: dict[tuple[int, int], dict[str, float]] = {}  # a cell -> the votes in it and around it
+    hoods: dict[tuple[int, int], tuple[dict[str, float], float]] = {}  # a cell -> the votes in it and around it
     for c in kept:
         hits = c.extra.get("all_hits", c.hits)
         if c.role == "affiliation" or c.fuzzy or not hits:
@@ -1407,6 +1513,9 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 cells.setdefault(_cell(p), {})[c.key] = share
     anchors = {c.hits[0][0].geonameid: c.hits[0][0] for c in kept
                if c.role != "affiliation" and len(c.hits) == 1 and c.hits[0][0].feature == "populated"}
+    w_capital, w_colocated, w_focus, w_admin_focus, w_pop, w_main = (
+        _W["capital"], _W["colocated"], _W["focus"], _W["admin_focus"], _W["pop"], _W["main"])
+    w_near60, w_near150, w_near400 = _W["near60"], _W["near150"], _W["near400"]
     for _round in range(2):
         memo: dict[tuple, Place | None] = {}  # a name repeated with the same cues resolves the same way
         for c in kept:
@@ -1426,31 +1535,34 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             near = [q for q in anchors.values() if q.geonameid not in own]
             major = any(_major(p) for p, _ in c.hits)  # "California" the state, not California, Maryland
             best, best_s = None, -1e9
+            key, minor_admin_cue, city_cue = c.key, c.minor_admin_cue, c.city_cue
+            fuzzy_scores = c.extra["score"] if c.fuzzy else None
             for p, main in hits:
+                cc, feature = p.country_code, p.feature
                 if p.geonameid in capitals:
-                    s = _W["capital"]  # "Washington": the capital, unless the report says otherwise
+                    s = w_capital  # "Washington": the capital, unless the report says otherwise
                 else:
                     s = 0.0
-                if not major and p.country_code in top_focus and p.feature in ("populated", "admin2", "site"):
-                    s += _W["colocated"] * min(_colocated(cells, hoods, p, c.key), 2.0)
-                s += _W["focus"] * focus.get(p.country_code, 0) / total
-                s += _W["admin_focus"] * admin_focus.get((p.country_code, p.admin1), 0) / admin_total
-                s += math.log10(p.population + 1) * _W["pop"]
-                s += _W["main"] if main else 0.0
+                if not major and cc in top_focus and feature in ("populated", "admin2", "site"):
+                    s += w_colocated * min(_colocated(cells, hoods, p, key), 2.0)
+                s += w_focus * focus.get(cc, 0) / total
+                s += w_admin_focus * admin_focus.get((cc, p.admin1), 0) / admin_total
+                s += math.log10(p.population + 1) * w_pop
+                s += w_main if main else 0.0
                 if want_unit:
-                    s += 5.0 if p.feature == "admin1" else 0.0
-                elif c.minor_admin_cue:
-                    s += 1.0 if p.feature in ("admin1", "admin2") else 0.0
-                elif c.city_cue:
-                    s += 2.0 if p.feature == "populated" else -2.0
+                    s += 5.0 if feature == "admin1" else 0.0
+                elif minor_admin_cue:
+                    s += 1.0 if feature in ("admin1", "admin2") else 0.0
+                elif city_cue:
+                    s += 2.0 if feature == "populated" else -2.0
                 else:
-                    s += _W.get(p.feature, 0.0)
+                    s += _W.get(feature, 0.0)
                 if near:
                     d = _nearest_km(p, near)
-                    s += _W["near60"] if d < 60 else _W["near150"] if d < 150 else _W["near400"] if d < 400 else 0.0
-                if c.fuzzy:
-                    s += (c.extra["score"].get(p.geonameid, 0) - 80) / 20
-                if in_unit and (p.country_code in in_unit or (p.country_code, p.admin1) in in_unit):
+                    s += w_near60 if d < 60 else w_near150 if d < 150 else w_near400 if d < 400 else 0.0
+                if fuzzy_scores is not None:
+                    s += (fuzzy_scores.get(p.geonameid, 0) - 80) / 20
+                if in_unit and (cc in in_unit or (cc, p.admin1) in in_unit):
                     s += 3.0  # "Wintersville, Ohio"
                 if s > best_s:
                     best, best_s = p, s
@@ -1477,7 +1589,7 @@ def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
     mentions: list[PlaceMention] = []
     for c in cands:
         m = PlaceMention(c.start, c.end, text[c.start:c.end], place=c.place,
-                         candidates=[q for q, _ in c.hits][:10], role=c.role)
+                         candidates=[q for q, _ in c.hits[:10]], role=c.role)
         if c.place is not None and (c.place.feature in _COARSE_FEATURES or c.role == "region"):
             m.geo_precision = 3
         c.mention = m
