@@ -213,10 +213,14 @@ def _stat(pid: int) -> list[str] | None:
         return None
 
 
-def serving_pids(server: subprocess.Popen) -> list[int]:
-    """The server's processes (its session: uvicorn and its workers) and the PostgreSQL
-    backends serving the benchmark database."""
-    pids = []
+def serving_pids(server: subprocess.Popen, url: str) -> tuple[list[int], list[int]]:
+    """The server's processes (its session: uvicorn and its workers), and the PostgreSQL
+    backends serving the benchmark database (none for SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    backend = re.compile(rf"postgres: (\S+: )?{re.escape(str(target.username))} {re.escape(str(target.database))} ")
+    server_pids, database_pids = [], []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -227,9 +231,11 @@ def serving_pids(server: subprocess.Popen) -> list[int]:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        if int(fields[3]) == server.pid or cmdline.startswith("postgres: kharita kharita_bench"):
-            pids.append(int(entry.name))
-    return pids
+        if int(fields[3]) == server.pid:
+            server_pids.append(int(entry.name))
+        elif target.get_backend_name() == "postgresql" and backend.match(cmdline):  # ("15/main: " on Debian)
+            database_pids.append(int(entry.name))
+    return server_pids, database_pids
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -314,10 +320,12 @@ def main() -> None:
                 mean_page = page_sizes(base, paths)
                 run_wrk(base, script, args.warmup, args.connections, args.threads)
                 load_before = os.getloadavg()[0]
-                pids = serving_pids(process)
-                cpu_before, wrk_before = cpu_seconds(pids), _children_cpu()
+                server_pids, database_pids = serving_pids(process, url)
+                before = cpu_seconds(server_pids), cpu_seconds(database_pids), _children_cpu()
                 measured = run_wrk(base, script, args.duration, args.connections, args.threads)
-                cpu = cpu_seconds(pids) - cpu_before + _children_cpu() - wrk_before
+                after = cpu_seconds(server_pids), cpu_seconds(database_pids), _children_cpu()
+                split = [a - b for a, b in zip(after, before)]  # server, database, wrk
+                cpu = sum(split)
             finally:
                 stop(process)
             wrk_output = measured.pop("wrk_output")
@@ -326,6 +334,8 @@ def main() -> None:
             cpu_ms = 1000 * cpu / measured["requests"]
             results.append({"backend": backend, **built, "workers": args.workers,
                             "cpu_ms_per_request": round(cpu_ms, 2),
+                            **{f"cpu_ms_{part}": round(1000 * seconds / measured["requests"], 2)
+                               for part, seconds in zip(("server", "database", "wrk"), split)},
                             "capacity_per_s": round(1000 * (os.cpu_count() or 1) / cpu_ms),
                             "connections": args.connections, "limit": args.limit,
                             "mean_events_per_page": round(mean_page, 1), **measured,
@@ -343,7 +353,8 @@ def main() -> None:
               f"{pct['p90']:>7.2f} {pct['p99']:>7.2f} {r['mean_events_per_page']:>11} {r['non_2xx']:>7} "
               f"{r['load_average_before']:>5} {r['cpu_ms_per_request']:>10} {r['capacity_per_s']:>15,}")
     print("load: the 1-minute load average before the run (other jobs share the cores); CPU ms/req: "
-          "server + database + wrk;\nCPU-bound req/s: the rate those CPU costs allow on these cores alone.")
+          "server + database + wrk (each apart in --json);\nCPU-bound req/s: the rate those CPU costs allow on these "
+          "cores alone.")
     if args.json:
         for r in results:
             print(json.dumps(r))

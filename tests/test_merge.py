@@ -235,8 +235,12 @@ def test_merging_stays_incremental(store, pipeline):
     assert store.counts()["events"] == 40
     [mention] = pipeline(Report.create(ELSEWHERE.replace("on Monday", "on 10 January 2020"),
                                        published=date(2020, 1, 11), url="https://example.org/other"))
+    from kharita.store import _Writer
+
     with store.engine.connect() as conn:
-        candidates = store._candidates(conn, mention)
+        writer = _Writer(conn, store._statements)
+        candidates = store._candidates(writer, mention)
+        writer.close()
     assert len(candidates) <= 63  # the date window, not the whole store
     assert all(abs((c.event_date - mention.event_date).days) <= 31 for c in candidates)
 

@@ -297,6 +297,59 @@ def test_add_many_stores_what_add_would(db_url, tmp_path):
     assert batched.events() == one_by_one.events()
 
 
+def _stored(store: Store) -> dict:
+    """Every row that merging writes, in a stable order (timestamps aside)."""
+    tables = {"events": "event_id, record", "mentions": "mention_id, report_id, event_id, reason, record",
+              "event_reports": "event_id, report_id", "cannot_link": "mention_a, mention_b"}
+    with store.engine.connect() as conn:
+        return {name: conn.execute(text(f"SELECT {columns} FROM {name} ORDER BY {columns}")).all()
+                for name, columns in tables.items()}
+
+
+def test_a_batch_merges_as_one_report_after_another(db_url, tmp_path):
+    """Within one transaction each mention sees the events, mentions and splits written
+    before it: a batch stores exactly what `add` one report at a time stores."""
+    saraqib = HAPPENINGS[0]
+    reports = [Report.create(f"Report {i} about the strike on Saraqib.", published=saraqib[2]) for i in range(4)]
+    mentions = [make_event(i, saraqib, r) for i, r in enumerate(reports)]
+    # The fourth report repeats the second's mention id (the same mention twice: stored once).
+    mentions[3] = mentions[3].model_copy(update={"event_id_cnty": mentions[1].event_id_cnty})
+    items = [(r, [m]) for r, m in zip(reports, mentions)]
+    one_by_one, batched = Store(tmp_path / "one-by-one.db"), Store(db_url)
+    for target in (one_by_one, batched):
+        # A user split the second report off the first one's event; the second report
+        # is then ingested anew (its rows deleted): the split still holds.
+        for item in items[:2]:
+            target.add(*item)
+        target.split(mentions[0].event_id_cnty, reports[1].id)
+        with target.engine.begin() as conn:
+            conn.execute(text("DELETE FROM reports WHERE id = :id"), {"id": reports[1].id})
+            conn.execute(text("DELETE FROM events WHERE event_id = :id"), {"id": mentions[1].event_id_cnty})
+    assert [one_by_one.add(*item) for item in items[1:]] == [True, True, True]
+    assert batched.add_many(items[1:], batch_size=10) == [True, True, True]
+    assert _stored(batched) == _stored(one_by_one)
+    reasons = {m: r for m, _, _, r, _ in _stored(batched)["mentions"]}
+    assert reasons[mentions[1].event_id_cnty] == "started this event"  # not back into the first's event
+    assert batched.counts() == {"reports": 4, "events": 2, "mentions": 3}
+    one_by_one.close()
+    batched.close()
+
+
+def test_page_statements_are_compiled_once_per_shape(store):
+    add_corpus(store)
+    first = store.events(EventFilter(country="Syria", date_from=date(2020, 1, 7), limit=10))
+    second = store.events(EventFilter(country="Lebanon", date_from=date(2020, 1, 1), limit=3))
+    assert ids(first) == ["TST000000000001", "TST000000000002", "TST000000000003"]
+    assert ids(second) == ["TST000000000004"]
+    assert len(store._page_statements) == 1  # same filters set, other values: one statement
+    crossing = store.events(EventFilter(bbox=(170.0, -20.0, -170.0, -10.0)))  # two longitude spans
+    plain = store.events(EventFilter(bbox=(170.0, -20.0, 180.0, -10.0)))
+    assert ids(crossing) == ["TST000000000006", "TST000000000007"] and ids(plain) == ["TST000000000006"]
+    assert len(store._page_statements) == 3
+    assert ids(store.events(EventFilter(text="_"))) == []  # LIKE wildcards stay literal in a reused statement
+    assert ids(store.events(EventFilter(text="market"))) == ["TST000000000000"]
+
+
 def test_a_failed_batch_keeps_the_batches_before_it(store, report, event):
     items = [(Report.create(f"Report number {i} about {row[3]}."), row) for i, row in enumerate(HAPPENINGS[:4])]
     good = [(r, [make_event(i, row, r)]) for i, (r, row) in enumerate(items)]

@@ -430,12 +430,13 @@ def serve(
     if host not in ("127.0.0.1", "localhost", "::1"):
         errors.print(f"serving on {host}: anyone who can reach it can read the events", highlight=False)
     if workers == 1:
-        uvicorn.run(api.create_app(store, settings), host=host, port=port, log_level="warning")
+        # No access log: at log level warning it is never shown, yet each request would still format it.
+        uvicorn.run(api.create_app(store, settings), host=host, port=port, log_level="warning", access_log=False)
         return
     store.close()
     os.environ["KHARITA_DB"] = str(db) if db else default_db_path()  # (store.url hides the password)
     uvicorn.run("kharita.api:app_from_env", factory=True, workers=workers, host=host, port=port,
-                log_level="warning")
+                log_level="warning", access_log=False)
 
 
 db_app = typer.Typer(help="The database's schema: upgrade it, say where it stands.", no_args_is_help=True)

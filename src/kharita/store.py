@@ -14,6 +14,9 @@ by a newer Kharita fails with a clear message instead of silently misreading it.
 On PostgreSQL with PostGIS, events carry a point column and bounding-box and radius
 queries use ST_Intersects / ST_DWithin; elsewhere they use the latitude/longitude
 index and an exact great-circle distance.
+
+The hot paths (merging mentions in, event pages) run statements SQLAlchemy compiled once
+on the driver's cursor (`_Prepared`); everything else goes through SQLAlchemy Core.
 """
 from __future__ import annotations
 
@@ -26,9 +29,10 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import Generic, Literal, NamedTuple, TypeVar
 
@@ -50,7 +54,6 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
-    literal,
     or_,
     select,
     text,
@@ -58,17 +61,18 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Dialect, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 from . import merge
 from .control import ControlClaim
 from .migrations.postgis import ensure_point_column, has_point_column
 from .models import Event, Report, Tally
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Databases from before migrations carry only `kharita_meta.schema_version`: the
 # revision each such version equals.
-REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003"}
+REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
 # Above this many mentions, a joining mention is folded into the event instead of the
 # event being recomputed from every mention.
 FOLD_AFTER_MENTIONS = 20
@@ -141,7 +145,8 @@ events_table = Table(
     Column("side2", String(32)),
     Column("admin2", Text),
     Column("notes", Text),
-    Index("ix_events_date", "event_date", "event_id"),  # also the seek index of date-sorted pages
+    # The seek index of date-sorted pages; with the place, a box and date range is checked in the index.
+    Index("ix_events_date", "event_date", "event_id", "latitude", "longitude"),
     Index("ix_events_block", "event_type", "event_date"),
     Index("ix_events_type", "event_type", "sub_event_type"),
     Index("ix_events_place", "latitude", "longitude"),
@@ -211,7 +216,6 @@ _INSERT_REPORT = {  # idempotent under concurrent writers: the loser of a race i
         reports_table.c.id),
 }
 _INSERT_CLAIM = control_table.insert()
-_MENTION_EXISTS = select(mentions_table.c.mention_id).where(mentions_table.c.mention_id == bindparam("id"))
 _INSERT_MENTION = mentions_table.insert()
 _MENTIONS_OF_EVENT = select(mentions_table.c.mention_id, mentions_table.c.record).where(
     mentions_table.c.event_id == bindparam("event_id"))
@@ -247,6 +251,215 @@ _DELETE_EVENT = events_table.delete().where(events_table.c.event_id == bindparam
 _INSERT_EVENT_REPORT = event_reports_table.insert()
 _DELETE_EVENT_REPORTS = event_reports_table.delete().where(event_reports_table.c.event_id == bindparam("event_id"))
 _TYPE_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
+# Whether these mentions are stored already, and which of them a user split apart: asked
+# once per transaction for all its mentions (chunks of this many ids), not once per mention.
+_ID_CHUNK = 500
+# Page statements kept compiled, per store: one per shape of filter in use.
+_PAGE_STATEMENTS = 256
+_STORED_MENTIONS = select(mentions_table.c.mention_id).where(
+    mentions_table.c.mention_id.in_(bindparam("ids", expanding=True)))
+_SPLIT_MENTIONS = select(cannot_link_table.c.mention_a, cannot_link_table.c.mention_b).where(or_(
+    cannot_link_table.c.mention_a.in_(bindparam("ids", expanding=True)),
+    cannot_link_table.c.mention_b.in_(bindparam("ids", expanding=True))))
+
+
+class _Prepared:
+    """A statement compiled once for one dialect and run on the driver's own cursor.
+
+    The write path runs a few statements per mention, thousands per ingest, and most are
+    answered in microseconds: SQLAlchemy's per-execution work (cache key, parameters,
+    result set-up) cost ten times the query itself on SQLite. The SQL is still SQLAlchemy's
+    (the same text, bind casts and type conversions); only the per-call bookkeeping goes.
+    Errors come out as SQLAlchemy's (`IntegrityError`, ...), as from `Connection.execute`."""
+
+    __slots__ = ("dialect", "given", "names", "options", "positional", "row_processors", "sql", "template", "types")
+
+    def __init__(self, statement, dialect: Dialect, server_prepare: bool = True) -> None:
+        compiled = statement.compile(dialect=dialect)
+        if compiled.literal_execute_params or compiled.post_compile_params:
+            raise ValueError("expanding or literal-execute parameters cannot be prepared once")
+        self.sql: str = compiled.string
+        self.dialect = dialect
+        self.positional: bool = compiled.positional
+        bind_of = {name: bind for bind, name in compiled.bind_names.items()}
+        self.names: tuple[str, ...] = tuple(compiled.positiontup if compiled.positional
+                                            else dict.fromkeys(compiled.bind_names.values()))
+        # Values the statement fixes (literals: `time_precision = 1`, `LIMIT 500`) are converted
+        # once into the template; the others come from each call, as (position, name, converter).
+        self.template: list = []
+        given = []
+        for position, name in enumerate(self.names):
+            bind = bind_of[name]
+            convert = _bind_converter(bind.type, dialect)
+            if not bind.required and bind.effective_value is not None:
+                value = bind.effective_value
+                self.template.append(convert(value) if convert is not None else value)
+            else:
+                self.template.append(None)
+                given.append((position, name, convert, bind.required))
+        self.given: tuple = tuple(given)
+        # psycopg prepares a statement on the server after a few runs, and PostgreSQL may then
+        # plan it once for any parameters: for range queries (dates, boxes) that generic plan
+        # can be a hundred times slower than one made for the values at hand.
+        self.options: dict = {"prepare": False} if not server_prepare and dialect.name == "postgresql" else {}
+        self.types = [c.type.dialect_impl(dialect) for c in getattr(statement, "selected_columns", ())]
+        self.row_processors: tuple | None = None  # set from the first result's description
+
+    def parameters(self, values: dict):
+        out = self.template.copy()
+        for position, name, convert, required in self.given:
+            value = values[name] if required else values.get(name)
+            out[position] = convert(value) if convert is not None else value
+        return out if self.positional else dict(zip(self.names, out))
+
+    def _run(self, cursor, method: str, parameters) -> None:
+        try:
+            if method == "execute":
+                cursor.execute(self.sql, parameters, **self.options)
+            else:
+                cursor.executemany(self.sql, parameters)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(self.sql, parameters, exc, self.dialect.loaded_dbapi.Error,
+                                      dialect=self.dialect) from exc
+
+    def execute(self, cursor, values: dict) -> None:
+        self._run(cursor, "execute", self.parameters(values))
+
+    def executemany(self, cursor, rows: list[dict]) -> None:
+        if rows:
+            self._run(cursor, "executemany", [self.parameters(row) for row in rows])
+
+    def rows(self, cursor, values: dict) -> list[tuple]:
+        self.execute(cursor, values)
+        rows = cursor.fetchall()
+        if self.row_processors is None:  # what SQLAlchemy would convert (dates on SQLite, ...): (column, converter)
+            self.row_processors = tuple(
+                (i, convert) for i, convert in enumerate(
+                    kind.result_processor(self.dialect, column[1]) for kind, column in zip(self.types, cursor.description))
+                if convert is not None)
+        processors = self.row_processors
+        if not processors:
+            return [tuple(row) for row in rows]
+        if len(processors) == 1:  # the common case (a date on SQLite): one slice per row
+            [(i, convert)] = processors
+            return [(*row[:i], convert(row[i]), *row[i + 1:]) for row in rows]
+        converted = []
+        for row in rows:
+            row = list(row)
+            for i, convert in processors:
+                row[i] = convert(row[i])
+            converted.append(tuple(row))
+        return converted
+
+    def first(self, cursor, values: dict) -> tuple | None:
+        rows = self.rows(cursor, values)
+        return rows[0] if rows else None
+
+
+
+def _bind_converter(kind, dialect: Dialect):
+    """SQLAlchemy's conversion of a parameter for the driver; for dates on SQLite, the same
+    text (YYYY-MM-DD) by a faster road."""
+    convert = kind.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None or dialect.name != "sqlite" or not isinstance(kind, Date):
+        return convert
+
+    def date_text(value):
+        return value.isoformat() if type(value) is date else convert(value)
+    return date_text
+
+
+class _WriteStatements:
+    """The write path's statements, prepared for one database's dialect."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        def prepare(statement) -> _Prepared:
+            return _Prepared(statement, dialect)
+
+        self.insert_report = prepare(_INSERT_REPORT[dialect.name])
+        self.insert_mention = prepare(_INSERT_MENTION)
+        self.mentions_of_event = prepare(_MENTIONS_OF_EVENT)
+        self.cannot_link_events = prepare(_CANNOT_LINK_EVENTS)
+        # (Prepared on the server as before: which of two equally close candidates a mention
+        # joins follows the order rows come in, which follows the plan; see `_merge_mention`.)
+        self.candidates_in_box = prepare(_CANDIDATES_IN_BOX)
+        self.candidates_by_name = prepare(_CANDIDATES_BY_NAME)
+        self.event_record = prepare(_EVENT_RECORD)
+        self.mention_count = prepare(_MENTION_COUNT)
+        self.event_exists = prepare(_EVENT_EXISTS)
+        self.insert_event = prepare(_INSERT_EVENT)
+        self.update_event = prepare(_UPDATE_EVENT)
+        self.delete_event = prepare(_DELETE_EVENT)
+        self.insert_event_report = prepare(_INSERT_EVENT_REPORT)
+        self.delete_event_reports = prepare(_DELETE_EVENT_REPORTS)
+        self.insert_claim = prepare(_INSERT_CLAIM)
+        self.insert_tally = prepare(tallies_table.insert())
+
+
+class _Writer:
+    """The writes of one transaction, on its connection's driver cursor.
+
+    Which of the transaction's mentions are stored already, and which a user split apart
+    from others, is asked once for all of them (`prefetch`); the transaction's own
+    inserts are remembered, so each mention then needs only its candidates query and
+    its writes."""
+
+    def __init__(self, conn: Connection, statements: _WriteStatements) -> None:
+        self.conn = conn
+        self.sql = statements
+        self.cursor = conn.connection.cursor()
+        self.asked: set[str] = set()  # mention ids prefetched
+        self.stored_mentions: set[str] = set()  # of those, the ones stored (before or by this writer)
+        self.split_mentions: set[str] = set()  # of those, the ones in a cannot-link pair
+
+    def prefetch(self, mention_ids: Iterable[str]) -> None:
+        ids = sorted(set(mention_ids) - self.asked)
+        for start in range(0, len(ids), _ID_CHUNK):
+            chunk = {"ids": ids[start:start + _ID_CHUNK]}
+            self.stored_mentions.update(self.conn.execute(_STORED_MENTIONS, chunk).scalars())
+            for a, b in self.conn.execute(_SPLIT_MENTIONS, chunk):
+                self.split_mentions.update((a, b))
+        self.asked.update(ids)
+
+    def mention_stored(self, mention_id: str) -> bool:
+        if mention_id not in self.asked:
+            self.prefetch([mention_id])
+        return mention_id in self.stored_mentions
+
+    def inserted_mention(self, mention_id: str) -> None:
+        self.asked.add(mention_id)
+        self.stored_mentions.add(mention_id)
+
+    def cannot_link_events(self, mention_id: str) -> set[str]:
+        """The events holding mentions a user split from this one (cannot-link pairs are
+        only made by `Store.split`, never while a transaction ingests)."""
+        if mention_id not in self.asked:
+            self.prefetch([mention_id])
+        if mention_id not in self.split_mentions:
+            return set()
+        return {row[0] for row in self.sql.cannot_link_events.rows(self.cursor, {"id": mention_id})}
+
+    def close(self) -> None:
+        self.cursor.close()
+
+
+_WINDOW_PARAMS = tuple((f"first{level}", f"last{level}") for level in (1, 2, 3))
+_BOX_PARAMS = tuple(tuple(f"{name}_{level}" for name in ("lat0", "lat1", "lon0", "lon1")) for level in (1, 2, 3))
+
+
+@cache
+def _candidate_windows(time_precision: int) -> tuple[timedelta, ...]:
+    """Days either side of a mention's date that a stored event of each time precision
+    (1, 2, 3) may lie and still be the same happening. The slack for publication dates
+    applies whichever side has one: fetch with it, `merge.same_happening` decides."""
+    return tuple(max(merge.date_window(max(level, time_precision)), timedelta(days=merge.PUBLICATION_DATE_SLACK_DAYS))
+                 for level in (1, 2, 3))
+
+
+@cache
+def _candidate_reaches(geo_precision: int | None) -> tuple[float, ...]:
+    """How far (km) a stored event of each geo precision (1, 2, 3) may lie from a mention."""
+    return tuple(merge.radius_km(max(level, geo_precision or 3)) for level in (1, 2, 3))
 
 
 class SchemaError(RuntimeError):
@@ -450,7 +663,6 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         elif self.dialect != "postgresql":
             raise ValueError(f"{self.url}: Kharita stores events in SQLite or PostgreSQL, not {self.dialect}")
-        self._insert_report = _INSERT_REPORT[self.dialect]
         self.postgis: bool = False  # PostGIS point column present and used for spatial filters
         self._migrate()
 
@@ -500,22 +712,7 @@ class Store:
         if conn is None:
             with self.engine.begin() as own:
                 return self.add(report, events, control, own, tallies)
-        events = list(events)
-        self._lock_event_types(conn, {e.event_type for e in events})  # before any row lock: no deadlocks
-        values = {**report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        if conn.execute(self._insert_report, values).first() is None:  # stored before
-            return False
-        for mention in events:
-            self._merge_mention(conn, mention)
-        claims = [{"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
-                   "start_date": c.start, "record": c.model_dump_json()} for c in control]
-        if claims:
-            conn.execute(_INSERT_CLAIM, claims)
-        rows = [{"report_id": report.id, "position": i, "since": t.since, "record": t.model_dump_json()}
-                for i, t in enumerate(tallies)]
-        if rows:
-            conn.execute(tallies_table.insert(), rows)
-        return True
+        return self._write(conn, [(report, list(events), list(control), list(tallies))])[0]
 
     def add_many(self, items: Iterable[tuple[Report, Iterable[Event]] | tuple[Report, Iterable[Event],
                                                                           Iterable[ControlClaim]]],
@@ -540,9 +737,39 @@ class Store:
         items = [(item[0], list(item[1]), list(item[2]) if len(item) > 2 else [], list(item[3]) if len(item) > 3 else [])
                  for item in items]
         with self.engine.begin() as conn:
-            # Every lock the batch needs, at once and in order: two batches never wait on each other in a cycle.
-            self._lock_event_types(conn, {e.event_type for _, events, _, _ in items for e in events})
-            return [self.add(report, events, control, conn, tallies) for report, events, control, tallies in items]
+            return self._write(conn, items)
+
+    @cached_property
+    def _statements(self) -> _WriteStatements:
+        return _WriteStatements(self.engine.dialect)
+
+    def _write(self, conn: Connection, items: list[tuple[Report, list[Event], list[ControlClaim], list[Tally]]]
+               ) -> list[bool]:
+        """Reports in order, each with its events merged one after another (each sees the
+        ones before it), its control claims and tallies, in the open transaction."""
+        # Every lock the transaction needs, at once and in order: two writers never wait on each other in a cycle.
+        self._lock_event_types(conn, {e.event_type for _, events, _, _ in items for e in events})
+        writer = _Writer(conn, self._statements)
+        try:
+            writer.prefetch(e.event_id_cnty for _, events, _, _ in items for e in events)
+            return [self._write_report(writer, *item) for item in items]
+        finally:
+            writer.close()
+
+    def _write_report(self, writer: _Writer, report: Report, events: list[Event], control: list[ControlClaim],
+                      tallies: list[Tally]) -> bool:
+        values = {**report.model_dump(), "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if writer.sql.insert_report.first(writer.cursor, values) is None:  # stored before
+            return False
+        for mention in events:
+            self._merge_mention(writer, mention)
+        writer.sql.insert_claim.executemany(writer.cursor, [
+            {"claim_id": c.claim_id, "report_id": report.id, "place_key": c.place_key, "place": c.place,
+             "start_date": c.start, "record": c.model_dump_json()} for c in control])
+        writer.sql.insert_tally.executemany(writer.cursor, [
+            {"report_id": report.id, "position": i, "since": t.since, "record": t.model_dump_json()}
+            for i, t in enumerate(tallies)])
+        return True
 
     def _lock_event_types(self, conn: Connection, event_types: Iterable[str]) -> None:
         """On PostgreSQL, writers merging events of one type take turns (until commit), so
@@ -555,76 +782,73 @@ class Store:
         for key in sorted({zlib.crc32(t.encode()) - 2**31 for t in event_types}):
             conn.execute(_TYPE_LOCK, {"cls": _LOCK_CLASS, "key": key})
 
-    def _merge_mention(self, conn, mention: Event) -> None:
+    def _merge_mention(self, writer: _Writer, mention: Event) -> None:
         mention_id = mention.event_id_cnty
-        if conn.execute(_MENTION_EXISTS, {"id": mention_id}).first():
+        if writer.mention_stored(mention_id):
             return
-        forbidden = self._cannot_link_events(conn, mention_id)
+        forbidden = writer.cannot_link_events(mention_id)
         best: tuple[tuple, str, str] | None = None
-        for candidate in self._candidates(conn, mention):
+        for candidate in self._candidates(writer, mention):
             # (The query leaves out events of the same report: the pipeline told those apart.)
             if candidate.event_id_cnty in forbidden:
                 continue
             decision = merge.same_happening(mention, candidate)
             if decision.same:
                 closeness = merge.closeness(mention, candidate)
+                # Of equally close candidates the first wins: the query's row order decides.
                 if best is None or closeness < best[0]:
                     best = (closeness, candidate.event_id_cnty, decision.reason)
         event_id, reason = (best[1], best[2]) if best else (mention_id, "started this event")
         record = mention.model_dump_json()
-        conn.execute(_INSERT_MENTION, {"mention_id": mention_id, "report_id": mention.report_ids[0],
-                                       "event_id": event_id, "reason": reason, "record": record})
+        writer.sql.insert_mention.execute(writer.cursor, {
+            "mention_id": mention_id, "report_id": mention.report_ids[0], "event_id": event_id, "reason": reason,
+            "record": record})
+        writer.inserted_mention(mention_id)
         if best is None:  # a new event: itself, nothing to recompute
-            self._write_event(conn, mention, record, new=True)
+            self._write_event(writer, mention, record, new=True)
         else:
-            self._rebuild_event(conn, event_id, joining=mention)
+            self._rebuild_event(writer, event_id, joining=mention)
 
-    def _candidates(self, conn, mention: Event) -> list[merge.EventKey]:
+    def _candidates(self, writer: _Writer, mention: Event) -> list[merge.EventKey]:
         """Stored events that could be the same happening (blocking), as merge keys."""
         params: dict = {"event_type": mention.event_type, "report": mention.report_ids[0]}
-        for level in (1, 2, 3):
-            # The slack for publication dates applies whichever side has one: fetch with it,
-            # `same_happening` decides.
-            window = max(merge.date_window(max(level, mention.time_precision)),
-                         timedelta(days=merge.PUBLICATION_DATE_SLACK_DAYS))
-            params[f"first{level}"], params[f"last{level}"] = mention.event_date - window, mention.event_date + window
+        day = mention.event_date
+        for (first, last), window in zip(_WINDOW_PARAMS, _candidate_windows(mention.time_precision)):
+            params[first], params[last] = day - window, day + window
         if mention.latitude is not None and mention.longitude is not None:
-            for level in (1, 2, 3):
-                reach = merge.radius_km(max(level, mention.geo_precision or 3))
-                box = merge.bounding_box(mention.latitude, mention.longitude, reach)
-                for name, value in zip(("lat0", "lat1", "lon0", "lon1"), box):
-                    params[f"{name}_{level}"] = value
-            rows = conn.execute(_CANDIDATES_IN_BOX, params)
+            for names, reach in zip(_BOX_PARAMS, _candidate_reaches(mention.geo_precision)):
+                params.update(zip(names, merge.bounding_box(mention.latitude, mention.longitude, reach)))
+            rows = writer.sql.candidates_in_box.rows(writer.cursor, params)
         else:
-            rows = conn.execute(_CANDIDATES_BY_NAME, {**params, "location": mention.location.lower()})
+            rows = writer.sql.candidates_by_name.rows(writer.cursor, {**params, "location": mention.location.lower()})
         return [merge.EventKey(*row) for row in rows]
 
-    def _cannot_link_events(self, conn, mention_id: str) -> set[str]:
-        return set(conn.execute(_CANNOT_LINK_EVENTS, {"id": mention_id}).scalars())
-
-    def _rebuild_event(self, conn, event_id: str, joining: Event | None = None) -> None:
+    def _rebuild_event(self, writer: _Writer, event_id: str, joining: Event | None = None) -> None:
         """Recompute a merged event from its mentions (or delete it when none is left).
 
         When one mention joins a large event, the event is folded with it rather than
         recomputed from all its mentions, so a happening told by thousands of reports
         does not make each new report slower."""
-        count = conn.execute(_MENTION_COUNT, {"event_id": event_id}).scalar_one()
-        if joining is not None and count > FOLD_AFTER_MENTIONS:
-            current = Event.model_validate_json(conn.execute(_EVENT_RECORD, {"event_id": event_id}).scalar_one())
-            event = merge.combine(event_id, [current, joining])
-            self._write_event(conn, event, event.model_dump_json(), new=False)
-            return
+        sql, cursor = writer.sql, writer.cursor
+        if joining is not None:
+            count = sql.mention_count.first(cursor, {"event_id": event_id})[0]
+            if count > FOLD_AFTER_MENTIONS:
+                current = Event.model_validate_json(sql.event_record.first(cursor, {"event_id": event_id})[0])
+                event = merge.combine(event_id, [current, joining])
+                self._write_event(writer, event, event.model_dump_json(), new=False)
+                return
         # Mentions in code-point order of their ids, whatever the database's collation.
-        records = [r.record for r in sorted(conn.execute(_MENTIONS_OF_EVENT, {"event_id": event_id}))]
+        records = [record for _, record in sorted(sql.mentions_of_event.rows(cursor, {"event_id": event_id}))]
         if not records:
-            conn.execute(_DELETE_EVENT_REPORTS, {"event_id": event_id})
-            conn.execute(_DELETE_EVENT, {"event_id": event_id})
+            sql.delete_event_reports.execute(cursor, {"event_id": event_id})
+            sql.delete_event.execute(cursor, {"event_id": event_id})
             return
         event = merge.combine(event_id, [Event.model_validate_json(r) for r in records])
-        exists = conn.execute(_EVENT_EXISTS, {"event_id": event_id}).first() is not None
-        self._write_event(conn, event, event.model_dump_json(), new=not exists)
+        # A joining mention joins an event that exists (it was a candidate).
+        exists = joining is not None or sql.event_exists.first(cursor, {"event_id": event_id}) is not None
+        self._write_event(writer, event, event.model_dump_json(), new=not exists)
 
-    def _write_event(self, conn, ev: Event, record: str, new: bool) -> None:
+    def _write_event(self, writer: _Writer, ev: Event, record: str, new: bool) -> None:
         values = {
             "event_id": ev.event_id_cnty,
             "event_date": ev.event_date,
@@ -649,12 +873,14 @@ class Store:
             "notes": ev.notes,
             "record": record,
         }
+        sql, cursor = writer.sql, writer.cursor
         if new:
-            conn.execute(_INSERT_EVENT, values)
+            sql.insert_event.execute(cursor, values)
         else:
-            conn.execute(_UPDATE_EVENT, {**values, "key": ev.event_id_cnty})
-            conn.execute(_DELETE_EVENT_REPORTS, {"event_id": ev.event_id_cnty})
-        conn.execute(_INSERT_EVENT_REPORT, [{"event_id": ev.event_id_cnty, "report_id": r} for r in ev.report_ids])
+            sql.update_event.execute(cursor, {**values, "key": ev.event_id_cnty})
+            sql.delete_event_reports.execute(cursor, {"event_id": ev.event_id_cnty})
+        sql.insert_event_report.executemany(cursor, [{"event_id": ev.event_id_cnty, "report_id": r}
+                                                     for r in ev.report_ids])
 
     # -- reads --------------------------------------------------------------
     def report(self, report_id: str) -> Report | None:
@@ -686,28 +912,31 @@ class Store:
         neither repeats nor skips an event while others are added. With `raw`, the items
         are the stored JSON records (what `Event.model_dump_json` wrote), unparsed.
 
+        The statement is compiled once per shape of filter (which filters are set, the
+        sort, cursor, limit and offset), not per call: pages are the API's hot path.
+
         Raises ValueError for an invalid filter or cursor."""
-        sort_column, descending = _sort_of(flt.sort)
-        query = select(_t.c.record, sort_column, _t.c.event_id).where(*self._conditions(flt))
-        if flt.cursor is not None:
+        _sort_of(flt.sort)
+        shape, params = self._filter_shape(flt)
+        seek = flt.cursor is not None
+        if seek:
             if flt.offset:
                 raise ValueError("use a cursor or an offset, not both")
-            key, event_id = _decode_cursor(flt)
-            after = tuple_(literal(key, sort_column.type), literal(event_id, _t.c.event_id.type))
-            seek = tuple_(sort_column, _t.c.event_id)
-            query = query.where(seek < after if descending else seek > after)
-        if descending:
-            query = query.order_by(sort_column.desc(), _t.c.event_id.desc())
-        else:
-            query = query.order_by(sort_column, _t.c.event_id)
+            params["after_key"], params["after_id"] = _decode_cursor(flt)
         if flt.limit is not None:
             if flt.limit < 0:
                 raise ValueError(f"limit must be 0 or more, not {flt.limit}")
-            query = query.limit(flt.limit + 1)  # one more says whether a next page exists
+            params["page_limit"] = flt.limit + 1  # one more says whether a next page exists
         if flt.offset:
-            query = query.offset(flt.offset)
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+            params["page_offset"] = flt.offset
+        key = (shape, flt.sort, seek, flt.limit is not None, bool(flt.offset))
+        statement = self._page_statements.get(key)
+        if statement is None:
+            statement = self._page_statements[key] = _Prepared(self._page_query(*key), self.engine.dialect,
+                                                               server_prepare=False)
+            while len(self._page_statements) > _PAGE_STATEMENTS:
+                self._page_statements.pop(next(iter(self._page_statements)), None)
+        rows = self._read(statement, params)
         next_cursor = None
         if flt.limit is not None and len(rows) > flt.limit:
             rows = rows[:flt.limit]
@@ -715,6 +944,42 @@ class Store:
                 next_cursor = _encode_cursor(flt, rows[-1][1], rows[-1][2])
         records = [row[0] for row in rows]
         return EventPage(records if raw else [Event.model_validate_json(r) for r in records], next_cursor)
+
+    @cached_property
+    def _page_statements(self) -> dict[tuple, _Prepared]:
+        return {}
+
+    @cached_property
+    def _reader(self) -> Engine:
+        """The engine for single-statement reads: on PostgreSQL without BEGIN and ROLLBACK
+        around them (two round trips that bought nothing for one SELECT)."""
+        return self.engine.execution_options(isolation_level="AUTOCOMMIT") if self.dialect == "postgresql" \
+            else self.engine
+
+    def _read(self, statement: _Prepared, params: dict) -> list[tuple]:
+        with self._reader.connect() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                return statement.rows(cursor, params)
+            finally:
+                cursor.close()
+
+    def _page_query(self, shape: tuple, sort: str, seek: bool, limited: bool, offset: bool):
+        sort_column, descending = _sort_of(sort)
+        query = select(_t.c.record, sort_column, _t.c.event_id).where(*self._shape_conditions(shape))
+        if seek:
+            after = tuple_(bindparam("after_key", type_=sort_column.type), bindparam("after_id", type_=_t.c.event_id.type))
+            key = tuple_(sort_column, _t.c.event_id)
+            query = query.where(key < after if descending else key > after)
+        if descending:
+            query = query.order_by(sort_column.desc(), _t.c.event_id.desc())
+        else:
+            query = query.order_by(sort_column, _t.c.event_id)
+        if limited:
+            query = query.limit(bindparam("page_limit", type_=Integer))
+        if offset:
+            query = query.offset(bindparam("page_offset", type_=Integer))
+        return query
 
     def histogram(self, flt: EventFilter | None = None,
                   interval: Literal["day", "week", "month"] = "day") -> list[HistogramBin]:
@@ -724,11 +989,12 @@ class Store:
         flt = flt or EventFilter()
         if interval not in INTERVALS:
             raise ValueError(f"interval must be one of {', '.join(INTERVALS)}, not {interval!r}")
+        shape, params = self._filter_shape(flt)
         period = self._period_start(interval).label("period_start")
         query = (select(period, func.count().label("events"), func.coalesce(func.sum(_t.c.fatalities), 0))
-                 .where(*self._conditions(flt)).group_by(period).order_by(period))
+                 .where(*self._shape_conditions(shape)).group_by(period).order_by(period))
         with self.engine.connect() as conn:
-            return [HistogramBin(row[0], int(row[1]), int(row[2])) for row in conn.execute(query)]
+            return [HistogramBin(row[0], int(row[1]), int(row[2])) for row in conn.execute(query, params)]
 
     def _period_start(self, interval: str):
         if interval == "day":
@@ -739,74 +1005,132 @@ class Store:
             return type_coerce(func.date(_t.c.event_date, "weekday 0", "-6 days"), Date)
         return type_coerce(func.date(_t.c.event_date, "start of month"), Date)
 
-    def _conditions(self, flt: EventFilter) -> list:
-        """The WHERE clauses of a filter, every value a bound parameter."""
+    def _filter_shape(self, flt: EventFilter) -> tuple[tuple, dict]:
+        """A filter as the shape of its WHERE clause (which conditions, how many longitude
+        spans; see `_shape_conditions`) and the values of its parameters. Raises
+        ValueError for an invalid box or circle."""
+        shape: list = []
+        params: dict = {}
+        for name in ("date_from", "date_to"):
+            if getattr(flt, name):
+                shape.append(name)
+                params[name] = getattr(flt, name)
+        for name in ("event_type", "sub_event_type", "side", "country", "admin1"):  # exact, any case
+            if getattr(flt, name):
+                shape.append(name)
+                params[name] = getattr(flt, name).lower()
+        for name in ("place", "actor", "text"):  # substrings, any case
+            if getattr(flt, name):
+                shape.append(name)
+                params[name] = _like_pattern(getattr(flt, name))
+        for name in ("fatalities_min", "fatalities_max"):
+            if getattr(flt, name) is not None:
+                shape.append(name)
+                params[name] = getattr(flt, name)
+        if flt.health_attacks:
+            shape.append("health_attacks")
+        if flt.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = _checked_bbox(flt.bbox)
+            # A box whose west edge is east of its east edge crosses the antimeridian: two boxes.
+            spans = [(min_lon, max_lon)] if min_lon <= max_lon else [(min_lon, 180.0), (-180.0, max_lon)]
+            shape.append(("bbox", len(spans)))
+            params.update(bbox_s=min_lat, bbox_n=max_lat)
+            for i, (west, east) in enumerate(spans):
+                params[f"bbox_w{i}"], params[f"bbox_e{i}"] = west, east
+        if flt.near is not None:
+            lat, lon, radius_km = _checked_near(flt.near)
+            if self.postgis:
+                shape.append(("near", "geography"))
+                params.update(near_lon=lon, near_lat=lat, near_m=radius_km * 1000.0)
+            else:
+                # The indexed box around the circle first, then the exact distance.
+                (lat0, lat1), lon_spans = _box_around(lat, lon, radius_km)
+                shape.append(("near", None if lon_spans is None else len(lon_spans)))
+                params.update(near_lat0=lat0, near_lat1=lat1, near_lat=lat, near_lon=lon, near_km=radius_km,
+                              near_p2=math.radians(lat), near_cos_p2=math.cos(math.radians(lat)))
+                for i, (west, east) in enumerate(lon_spans or ()):
+                    params[f"near_w{i}"], params[f"near_e{i}"] = west, east
+        return tuple(shape), params
+
+    def _shape_conditions(self, shape: tuple) -> list:
+        """The WHERE clauses of a filter's shape (`_filter_shape`), every value a named bound parameter."""
         t = _t
         conditions: list = []
-        if flt.date_from:
-            conditions.append(t.c.event_date >= flt.date_from)
-        if flt.date_to:
-            conditions.append(t.c.event_date <= flt.date_to)
-        if flt.event_type:
-            wanted = flt.event_type.lower()
-            conditions.append(or_(func.lower(t.c.event_type) == wanted, func.lower(t.c.sub_event_type) == wanted))
-        if flt.sub_event_type:
-            conditions.append(func.lower(t.c.sub_event_type) == flt.sub_event_type.lower())
-        if flt.side:
-            wanted = flt.side.lower()
-            conditions.append(or_(func.lower(t.c.side1) == wanted, func.lower(t.c.side2) == wanted))
-        if flt.country:
-            conditions.append(func.lower(t.c.country) == flt.country.lower())
-        if flt.admin1:
-            conditions.append(func.lower(t.c.admin1) == flt.admin1.lower())
-        if flt.place:
-            conditions.append(_contains((t.c.location, t.c.admin1, t.c.admin2, t.c.country), flt.place))
-        if flt.actor:
-            conditions.append(_contains((t.c.actor1, t.c.actor2, t.c.assoc_actors), flt.actor))
-        if flt.text:
-            conditions.append(_contains((t.c.location, t.c.actor1, t.c.actor2, t.c.assoc_actors, t.c.notes),
-                                        flt.text))
-        if flt.fatalities_min is not None:
-            conditions.append(t.c.fatalities >= flt.fatalities_min)
-        if flt.fatalities_max is not None:
-            conditions.append(t.c.fatalities <= flt.fatalities_max)
-        if flt.health_attacks:
-            conditions.append(t.c.health_attack.is_(True))
-        if flt.bbox is not None:
-            conditions.append(self._in_bbox(*_checked_bbox(flt.bbox)))
-        if flt.near is not None:
-            conditions.extend(self._near(*_checked_near(flt.near)))
+        for part in shape:
+            name, extent = part if isinstance(part, tuple) else (part, None)
+            value = bindparam(name)
+            if name == "date_from":
+                conditions.append(t.c.event_date >= value)
+            elif name == "date_to":
+                conditions.append(t.c.event_date <= value)
+            elif name == "event_type":
+                conditions.append(or_(func.lower(t.c.event_type) == value, func.lower(t.c.sub_event_type) == value))
+            elif name == "sub_event_type":
+                conditions.append(func.lower(t.c.sub_event_type) == value)
+            elif name == "side":
+                conditions.append(or_(func.lower(t.c.side1) == value, func.lower(t.c.side2) == value))
+            elif name in ("country", "admin1"):
+                conditions.append(func.lower(t.c[name]) == value)
+            elif name == "place":
+                conditions.append(_contains((t.c.location, t.c.admin1, t.c.admin2, t.c.country), name))
+            elif name == "actor":
+                conditions.append(_contains((t.c.actor1, t.c.actor2, t.c.assoc_actors), name))
+            elif name == "text":
+                conditions.append(_contains((t.c.location, t.c.actor1, t.c.actor2, t.c.assoc_actors, t.c.notes),
+                                            name))
+            elif name == "fatalities_min":
+                conditions.append(t.c.fatalities >= value)
+            elif name == "fatalities_max":
+                conditions.append(t.c.fatalities <= value)
+            elif name == "health_attacks":
+                conditions.append(t.c.health_attack.is_(True))
+            elif name == "bbox":
+                conditions.append(self._in_bbox(extent))
+            elif name == "near":
+                conditions.extend(self._near(extent))
+            else:
+                raise AssertionError(f"unknown filter {name}")
         return conditions
 
-    def _in_bbox(self, min_lon: float, min_lat: float, max_lon: float, max_lat: float):
-        # A box whose west edge is east of its east edge crosses the antimeridian: two boxes.
-        spans = [(min_lon, max_lon)] if min_lon <= max_lon else [(min_lon, 180.0), (-180.0, max_lon)]
+    def _in_bbox(self, spans: int):
+        """Inside the box of parameters bbox_s, bbox_n and `spans` pairs bbox_w{i}, bbox_e{i}."""
+        def degrees(name: str):
+            return bindparam(name, type_=Float)
+
         if self.postgis:
             return or_(*[text(f"ST_Intersects(events.geom, ST_MakeEnvelope(:bbox_w{i}, :bbox_s, :bbox_e{i}, "
-                              f":bbox_n, 4326))").bindparams(**{f"bbox_w{i}": west, f"bbox_e{i}": east},
-                                                             bbox_s=min_lat, bbox_n=max_lat)
-                         for i, (west, east) in enumerate(spans)])
-        return and_(_t.c.latitude.between(min_lat, max_lat),
-                    or_(*[_t.c.longitude.between(west, east) for west, east in spans]))
+                              f":bbox_n, 4326))").bindparams(degrees(f"bbox_w{i}"), degrees("bbox_s"),
+                                                             degrees(f"bbox_e{i}"), degrees("bbox_n"))
+                         for i in range(spans)])
+        return and_(_t.c.latitude.between(degrees("bbox_s"), degrees("bbox_n")),
+                    or_(*[_t.c.longitude.between(degrees(f"bbox_w{i}"), degrees(f"bbox_e{i}")) for i in range(spans)]))
 
-    def _near(self, lat: float, lon: float, radius_km: float) -> list:
+    def _near(self, spans: int | str | None) -> list:
+        """Within near_km of (near_lat, near_lon); `spans`: the longitude spans of the box
+        around the circle (None: every longitude), "geography" on PostGIS."""
+        def number(name: str):
+            return bindparam(name, type_=Float)
+
         if self.postgis:
             return [text("ST_DWithin(events.geom::geography, ST_SetSRID(ST_MakePoint(:near_lon, :near_lat), 4326)"
-                         "::geography, :near_m, false)").bindparams(near_lon=lon, near_lat=lat,
-                                                                    near_m=radius_km * 1000.0)]
-        # The indexed box around the circle first, then the exact distance.
-        (lat0, lat1), lon_spans = _box_around(lat, lon, radius_km)
-        box = [_t.c.latitude.between(lat0, lat1)]
-        if lon_spans is not None:
-            box.append(or_(*[_t.c.longitude.between(west, east) for west, east in lon_spans]))
-        return [*box, self._distance_km(lat, lon) <= radius_km]
+                         "::geography, :near_m, false)").bindparams(number("near_lon"), number("near_lat"),
+                                                                    number("near_m"))]
+        box = [_t.c.latitude.between(number("near_lat0"), number("near_lat1"))]
+        if spans is not None:
+            box.append(or_(*[_t.c.longitude.between(number(f"near_w{i}"), number(f"near_e{i}"))
+                             for i in range(spans)]))
+        return [*box, self._distance_km() <= number("near_km")]
 
-    def _distance_km(self, lat: float, lon: float):
+    def _distance_km(self):
+        """Great-circle km from (near_lat, near_lon): on PostgreSQL the haversine in SQL, from
+        near_p2 (the latitude in radians) and near_cos_p2 (its cosine)."""
+        lat, lon = bindparam("near_lat", type_=Float), bindparam("near_lon", type_=Float)
         if self.dialect == "sqlite":
             return func.kharita_km(_t.c.latitude, _t.c.longitude, lat, lon)
-        p1, p2 = func.radians(_t.c.latitude), math.radians(lat)
+        p1, p2 = func.radians(_t.c.latitude), bindparam("near_p2", type_=Float)
         h = (func.power(func.sin((p2 - p1) / 2), 2)
-             + func.cos(p1) * math.cos(p2) * func.power(func.sin(func.radians(lon - _t.c.longitude) / 2), 2))
+             + func.cos(p1) * bindparam("near_cos_p2", type_=Float)
+             * func.power(func.sin(func.radians(lon - _t.c.longitude) / 2), 2))
         return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(h)))
 
     def mentions(self, event_id: str) -> list[tuple[Event, str]]:
@@ -848,8 +1172,12 @@ class Store:
             new_id = move[0]
             conn.execute(mentions_table.update().where(mentions_table.c.mention_id.in_(move)).values(
                 event_id=new_id, reason=f"split from {event_id} by the user"))
-            self._rebuild_event(conn, event_id)
-            self._rebuild_event(conn, new_id)
+            writer = _Writer(conn, self._statements)
+            try:
+                self._rebuild_event(writer, event_id)
+                self._rebuild_event(writer, new_id)
+            finally:
+                writer.close()
         return event_id if keep is moving else new_id
 
     def tallies(self, report_id: str | None = None) -> list[tuple[str, Tally]]:
@@ -878,10 +1206,17 @@ class Store:
             }
 
 
-def _contains(columns, value: str):
-    """Any of `columns` contains `value`, case-insensitively (LIKE wildcards in it are literal)."""
-    wanted = value.lower()
-    return or_(*[func.lower(c).contains(wanted, autoescape=True) for c in columns])
+def _like_pattern(value: str) -> str:
+    """A LIKE pattern for text containing `value`, in lower case, its wildcards literal
+    (escaped with "/", as SQLAlchemy's `autoescape` does)."""
+    escaped = value.lower().replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return f"%{escaped}%"
+
+
+def _contains(columns, name: str):
+    """Any of `columns` matches the LIKE pattern (`_like_pattern`) of parameter `name`, case-insensitively."""
+    pattern = bindparam(name, type_=String)
+    return or_(*[func.lower(c).like(pattern, escape="/") for c in columns])
 
 
 def _sort_of(sort: str):
@@ -930,9 +1265,12 @@ def _box_around(lat: float, lon: float, radius_km: float):
     return (lat0, lat1), [(west, east)]
 
 
+_FINGERPRINTED = tuple(f.name for f in dataclass_fields(EventFilter) if f.name not in ("limit", "offset", "cursor"))
+
+
 def _fingerprint(flt: EventFilter) -> str:
     """What a cursor remembers of its query: the filters and sort (not limit or offset)."""
-    fields = {k: v for k, v in asdict(flt).items() if k not in ("limit", "offset", "cursor")}
+    fields = {name: getattr(flt, name) for name in _FINGERPRINTED}  # (what `asdict` gives, without copying)
     return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:12]
 
 
