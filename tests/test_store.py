@@ -423,3 +423,18 @@ def test_two_writers_merge_one_happening_into_one_event(db_url, report, event):
     assert sorted(second.event(event.event_id_cnty).report_ids) == sorted([report.id, other.id])
     first.close()
     second.close()
+
+
+def test_of_equally_close_events_a_mention_joins_the_lowest_id(store):
+    # Two tellings of one strike that a user split apart, then a third telling exactly like
+    # both: it joins the event with the lower id, whatever order the database returns rows in.
+    strike = ("Air/drone strike", "Explosions/Remote violence", date(2020, 5, 3), "Saraqib", "Idlib", "Syria",
+              35.8622, 36.8006, 2, "", "", "")
+    reports = [Report.create(f"Telling {n} of the Saraqib strike.", published=date(2020, 5, 3)) for n in range(3)]
+    first, second, third = (make_event(40 + n, strike, report) for n, report in enumerate(reports))
+    store.add(reports[0], [first])
+    store.add(reports[1], [second])
+    assert store.event_of_mention(second.event_id_cnty) == first.event_id_cnty
+    apart = store.split(first.event_id_cnty, reports[1].id)
+    store.add(reports[2], [third])
+    assert store.event_of_mention(third.event_id_cnty) == min(first.event_id_cnty, apart)

@@ -380,8 +380,7 @@ class _WriteStatements:
         self.insert_mention = prepare(_INSERT_MENTION)
         self.mentions_of_event = prepare(_MENTIONS_OF_EVENT)
         self.cannot_link_events = prepare(_CANNOT_LINK_EVENTS)
-        # (Prepared on the server as before: which of two equally close candidates a mention
-        # joins follows the order rows come in, which follows the plan; see `_merge_mention`.)
+        # (Row order does not matter here: of equally close candidates the lowest id wins.)
         self.candidates_in_box = prepare(_CANDIDATES_IN_BOX)
         self.candidates_by_name = prepare(_CANDIDATES_BY_NAME)
         self.event_record = prepare(_EVENT_RECORD)
@@ -795,8 +794,9 @@ class Store:
             decision = merge.same_happening(mention, candidate)
             if decision.same:
                 closeness = merge.closeness(mention, candidate)
-                # Of equally close candidates the first wins: the query's row order decides.
-                if best is None or closeness < best[0]:
+                # Of equally close candidates the lowest event id wins, not the first row: row
+                # order follows the query plan, and merges must not differ between databases.
+                if best is None or (closeness, candidate.event_id_cnty) < best[:2]:
                     best = (closeness, candidate.event_id_cnty, decision.reason)
         event_id, reason = (best[1], best[2]) if best else (mention_id, "started this event")
         record = mention.model_dump_json()
