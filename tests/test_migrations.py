@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, select, text
 from typer.testing import CliRunner
 
 from kharita.cli import app
@@ -25,6 +25,9 @@ from kharita.store import (
     database_state,
     head_revision,
     metadata,
+    watch_feeds_table,
+    watch_files_table,
+    watch_items_table,
 )
 
 # The schema as Kharita wrote it before migrations (schema_version 1), statement by statement.
@@ -109,6 +112,25 @@ def test_downgrade_and_upgrade_again(db_url, report, event):
     assert store.events(EventFilter(side="civilians")) == []
     assert store.events(EventFilter(text="saraqib")) == [event]
     store.close()
+
+
+def test_watch_tables_made_by_an_older_kharita_watch_are_adopted(db_url):
+    # Before migration 0005, `kharita watch` created its tables itself on a 0004 database.
+    store = Store(db_url)
+    config = _alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+        metadata.create_all(conn, tables=[watch_feeds_table, watch_items_table, watch_files_table])
+        conn.execute(watch_feeds_table.insert().values(url="https://example.org/feed.xml", checked_at="2026-11-01"))
+    config.attributes.pop("connection")
+    store.close()
+    store = Store(db_url)  # upgrades to 0005 around the tables it finds
+    assert store.revision == head_revision()
+    with store.engine.connect() as conn:
+        assert conn.execute(select(watch_feeds_table.c.url)).scalars().all() == ["https://example.org/feed.xml"]
+    store.close()
+    assert schema_differences(Store(db_url).engine.url.render_as_string(hide_password=False)) == []
 
 
 def make_v1_database(path, report: Report, event) -> None:

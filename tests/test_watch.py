@@ -24,7 +24,9 @@ from kharita import watch as watch_module
 from kharita.cli import app
 from kharita.pipeline import Pipeline
 from kharita.store import Store
-from kharita.watch import Watcher, feeds_table, items_table
+from kharita.store import watch_feeds_table as feeds_table
+from kharita.store import watch_items_table as items_table
+from kharita.watch import Watcher
 
 TOWNS = ["Saraqib", "Kafr Nabl", "Maarat al-Numan", "Jisr al-Shughur", "Khan Shaykhun", "Atarib", "Darat Izza",
          "Sarmin", "Binnish", "Taftanaz", "Idlib", "Aleppo", "Hama", "Homs", "Douma", "Daraa", "Raqqa",

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Generic, Literal, NamedTuple, TypeVar
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -69,10 +70,10 @@ from .control import ControlClaim
 from .migrations.postgis import ensure_point_column, has_point_column
 from .models import Event, Report, Tally
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Databases from before migrations carry only `kharita_meta.schema_version`: the
 # revision each such version equals.
-REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003", 4: "0004"}
+REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005"}
 # Above this many mentions, a joining mention is folded into the event instead of the
 # event being recomputed from every mention.
 FOLD_AFTER_MENTIONS = 20
@@ -205,6 +206,39 @@ event_reports_table = Table(
     Column("event_id", String(40), ForeignKey("events.event_id", ondelete="CASCADE"), primary_key=True),
     Column("report_id", String(32), ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
     Index("ix_event_reports_report", "report_id"),
+)
+
+
+# `kharita watch`'s bookkeeping: what it has seen of each feed and folder (watch.py).
+watch_feeds_table = Table(
+    "watch_feeds", metadata,
+    Column("url", Text, primary_key=True),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("checked_at", String(32), nullable=False),
+)
+
+watch_items_table = Table(
+    "watch_items", metadata,
+    Column("source", Text, primary_key=True),  # the feed URL
+    Column("item_key", Text, primary_key=True),  # entry id, else link, else "sha256:" + content digest
+    Column("digest", String(64), nullable=False),
+    Column("report_id", String(32)),
+    Column("rejected", Text),  # why the entry gave no report
+    Column("seen_at", String(32), nullable=False),
+)
+
+watch_files_table = Table(
+    "watch_files", metadata,
+    Column("path", Text, primary_key=True),
+    Column("folder", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("mtime_ns", BigInteger, nullable=False),
+    Column("sha256", String(64)),  # None: rejected unread (too large)
+    Column("reports", Integer, nullable=False, default=0),
+    Column("rejected", Text),  # why (part of) the file gave no report
+    Column("seen_at", String(32), nullable=False),
+    Index("ix_watch_files_folder", "folder"),
 )
 
 

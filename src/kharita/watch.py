@@ -81,24 +81,14 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    select,
-)
+from sqlalchemy import Table, select
 
 from . import __version__
 from .ingest import MAX_BYTES, Rejected, read_bytes
 from .ingest.files import walk
 from .ingest.sniff import FEED, detect_format
 from .models import Report
-from .store import Store
+from .store import Store, watch_feeds_table, watch_files_table, watch_items_table
 
 log = logging.getLogger(__name__)
 
@@ -111,40 +101,6 @@ _ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9,
 # The name feed bodies are read under: its extension makes `read_bytes` parse a feed,
 # whatever the URL looks like. Origins are then set to the URL.
 _FEED_NAME = "watched-feed.xml"
-
-watch_metadata = MetaData()
-
-feeds_table = Table(
-    "watch_feeds", watch_metadata,
-    Column("url", Text, primary_key=True),
-    Column("etag", Text),
-    Column("last_modified", Text),
-    Column("checked_at", String(32), nullable=False),
-)
-
-items_table = Table(
-    "watch_items", watch_metadata,
-    Column("source", Text, primary_key=True),  # the feed URL
-    Column("item_key", Text, primary_key=True),  # entry id, else link, else "sha256:" + content digest
-    Column("digest", String(64), nullable=False),
-    Column("report_id", String(32)),
-    Column("rejected", Text),  # why the entry gave no report
-    Column("seen_at", String(32), nullable=False),
-)
-
-files_table = Table(
-    "watch_files", watch_metadata,
-    Column("path", Text, primary_key=True),
-    Column("folder", Text, nullable=False),
-    Column("size", BigInteger, nullable=False),
-    Column("mtime_ns", BigInteger, nullable=False),
-    Column("sha256", String(64)),  # None: rejected unread (too large)
-    Column("reports", Integer, nullable=False, default=0),
-    Column("rejected", Text),  # why (part of) the file gave no report
-    Column("seen_at", String(32), nullable=False),
-    Index("ix_watch_files_folder", "folder"),
-)
-
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -327,7 +283,6 @@ class Watcher:
         self._reported: dict[str, str] = {}  # source -> the problem last logged for it
         self._stop = threading.Event()
         self._once = False
-        watch_metadata.create_all(store.engine)
 
     @property
     def pipeline(self):
@@ -425,10 +380,10 @@ class Watcher:
             result.waiting += 1
             return
         with self.store.engine.connect() as conn:
-            row = conn.execute(select(feeds_table.c.etag, feeds_table.c.last_modified)
-                               .where(feeds_table.c.url == url)).first()
-            seen = dict(conn.execute(select(items_table.c.item_key, items_table.c.digest)
-                                     .where(items_table.c.source == url)).all())
+            row = conn.execute(select(watch_feeds_table.c.etag, watch_feeds_table.c.last_modified)
+                               .where(watch_feeds_table.c.url == url)).first()
+            seen = dict(conn.execute(select(watch_items_table.c.item_key, watch_items_table.c.digest)
+                                     .where(watch_items_table.c.source == url)).all())
         try:
             fetched = fetch(url, *(row or (None, None)), timeout=self.timeout, max_bytes=self.max_bytes)
             if fetched.status == 304:
@@ -472,14 +427,14 @@ class Watcher:
                       "last_modified": None if malformed else fetched.last_modified}
 
         def closing(conn) -> None:
-            _upsert(conn, feeds_table, {"url": url}, {**validators, "checked_at": _now()})
+            _upsert(conn, watch_feeds_table, {"url": url}, {**validators, "checked_at": _now()})
 
         self._store(items, result, closing)
 
     @staticmethod
     def _item_write(url: str, entry: _Entry, values: dict) -> Callable:
         def write(conn) -> None:
-            _upsert(conn, items_table, {"source": url, "item_key": entry.key},
+            _upsert(conn, watch_items_table, {"source": url, "item_key": entry.key},
                     {"digest": entry.digest, "seen_at": _now(), **values})
         return write
 
@@ -497,8 +452,8 @@ class Watcher:
         self._resolved(str(folder))
         with self.store.engine.connect() as conn:
             known = {r.path: r for r in conn.execute(select(
-                files_table.c.path, files_table.c.size, files_table.c.mtime_ns, files_table.c.sha256)
-                .where(files_table.c.folder == str(folder)))}
+                watch_files_table.c.path, watch_files_table.c.size, watch_files_table.c.mtime_ns, watch_files_table.c.sha256)
+                .where(watch_files_table.c.folder == str(folder)))}
         for path in walk(folder):
             if isinstance(path, OSError):
                 self._problem(result, str(path.filename), f"cannot list: {path.strerror or path}")
@@ -534,7 +489,7 @@ class Watcher:
             digest = _sha256(data)
             if known is not None and known.sha256 == digest:  # touched, not changed
                 with self.store.engine.begin() as conn:
-                    _upsert(conn, files_table, {"path": origin}, {**row, "seen_at": _now()})
+                    _upsert(conn, watch_files_table, {"path": origin}, {**row, "seen_at": _now()})
                 result.unchanged += 1
                 return
             found = read_bytes(data, origin, max_bytes=self.max_bytes)
@@ -547,6 +502,6 @@ class Watcher:
                   "rejected": "; ".join(str(r) for r in rejected)[:2000] or None}
 
         def closing(conn) -> None:
-            _upsert(conn, files_table, {"path": origin}, {**values, "seen_at": _now()})
+            _upsert(conn, watch_files_table, {"path": origin}, {**values, "seen_at": _now()})
 
         self._store([_Item(r, [], f"{origin} ({r.title or r.id})") for r in reports], result, closing)
