@@ -506,3 +506,113 @@ def test_title_before_a_name_makes_it_a_person(gaz) -> None:
     text = "Dr. Aleppo and Gen Homs met. Rebels shelled Homs and Aleppo."
     found = [(m.text, m.start) for m in places(text, gaz) if m.role == "location"]
     assert found == [("Homs", text.rindex("Homs")), ("Aleppo", text.rindex("Aleppo"))]
+
+
+# -- context that constrains resolution ----------------------------------------------------
+
+def test_relative_expression_after_a_name_rules_out_far_namesakes(gaz) -> None:
+    # "Adra" is also an old name of Daraa, 100 km south of Damascus: not east of it.
+    found = places("Syrian troops fought rebels in Homs and Hama. An ambush hit a convoy outside "
+                   "the town of Adra east of Damascus before dawn.", gaz)
+    adra = one(found, "Adra")
+    assert adra.place is None and adra.anchor is one(found, "Damascus") and adra.direction == "east"
+    assert locate(adra)[2] == 2
+
+
+def test_relative_expression_keeps_a_namesake_that_fits(gaz) -> None:
+    found = places("Syrian rebels shelled Homs. Mortars also fell on Harasta, northeast of Damascus.", gaz)
+    harasta = one(found, "Harasta")
+    assert harasta.place is not None and harasta.place.admin1 == "Rif Dimashq"
+
+
+def test_distant_close_spelling_gives_way_to_the_anchor(gaz) -> None:
+    # The nearest spelling the gazetteer has lies in As-Suwayda, 400 km from Aleppo.
+    found = places("Fighting in Syria went on for a third day around Al Maleh north of Aleppo. "
+                   "Troops said Al Maleh would fall soon.", gaz)
+    first, second = [m for m in found if m.text == "Al Maleh"]
+    assert first.place is None and first.anchor is one(found, "Aleppo") and first.direction == "north"
+    assert second.place is None and locate(second)[3].admin1 == "Aleppo"
+
+
+def test_relative_expression_keeps_a_well_known_city_beyond_the_radius(gaz) -> None:
+    found = places("Iraqi forces pressed on towards Mosul, north of Baghdad, after taking Tikrit.", gaz)
+    mosul = one(found, "Mosul")
+    assert mosul.place is not None and mosul.place.country_code == "IQ"
+
+
+def test_fits_relation_geometry() -> None:
+    from kharita.doc import Place
+    from kharita.places import _fits_relation
+
+    centre = Place(1, "Centre", 35.0, 38.0, "SY", "populated", "A")
+    east = Place(2, "East", 35.0, 38.5, "SY", "populated", "A")  # ~45 km east
+    south = Place(3, "South", 34.2, 37.95, "SY", "populated", "B")  # ~90 km south
+    far = Place(4, "Far", 32.0, 38.0, "SY", "populated", "C")  # ~330 km south
+    assert _fits_relation(east, centre, "east", None) and not _fits_relation(east, centre, "west", None)
+    assert _fits_relation(south, centre, "south", None) and not _fits_relation(south, centre, "east", None)
+    assert _fits_relation(south, centre, "near", None) and not _fits_relation(far, centre, "south", None)
+    assert _fits_relation(east, centre, "east", 40.0) and not _fits_relation(south, centre, "south", 10.0)
+    assert _fits_relation(far, centre, "south", None, well_known=True)
+    assert not _fits_relation(far, centre, "north", None, well_known=True)
+
+
+def test_glued_possessive_of_a_city_in_a_title_case_lead(gaz) -> None:
+    # The lead is a headline glued to the body: every long word capitalised.
+    found = places("Rockets Hit Aleppos Salah Eddin. Two people died when rockets hit the "
+                   "Salah Eddin district in Aleppo.", gaz)
+    assert all(m.place is None or m.place.country_code == "SY" for m in found)
+    assert one(found, "Aleppos").place.name == "Aleppo"
+    first = next(m for m in found if m.text == "Salah Eddin")
+    assert first.start < 40 and first.place is None and locate(first)[3].name == "Aleppo"
+
+
+def test_a_unit_ruling_out_a_namesake_rules_it_out_for_the_whole_report(gaz) -> None:
+    found = places("Shells landed on Salah Eddin overnight. Residents of the Salah Eddin district in Aleppo "
+                   "said dozens had died there this year.", gaz)
+    for m in found:
+        if m.text == "Salah Eddin":
+            assert m.place is None or m.place.country_code == "SY", m
+
+
+def test_acronym_after_a_place_introduced_by_in(gaz) -> None:
+    found = places("Two civilians died in Raqqa SDF officials said on Sunday.", gaz)
+    assert one(found, "Raqqa").role == "location"
+    found = places("A fire broke out at the Raqqa SDF office.", gaz)
+    assert all(m.role != "location" for m in found if m.text == "Raqqa")
+
+
+def test_golan_heights_is_syrian_quneitra(gaz) -> None:
+    found = places("Israeli jets struck army positions near the Golan Heights overnight.", gaz)
+    golan = one(found, "Golan Heights")
+    assert golan.role == "location" and (golan.place.country_code, golan.place.admin1) == ("SY", "Quneitra")
+
+
+def test_repeated_unknown_name_takes_its_finest_anchor(gaz) -> None:
+    text = ("Rebels Lose Syrias Tell Warda. Troops took Tell Warda in the southern province of Idlib on "
+            "Friday. Tell Warda had been held by rebels since 2013.")
+    found = places(text, gaz)
+    wardas = [m for m in found if m.text == "Tell Warda"]
+    assert len(wardas) == 3
+    assert all(m.place is None and locate(m)[3] is not None and locate(m)[3].admin1 == "Idlib" for m in wardas)
+
+
+@pytest.mark.parametrize("text, name, admin1", [
+    ("Barrel bombs fell on villages in rural Hama on Sunday.", "Hama", "Hama"),
+    ("Air Raids Kill Nine in Rural Idlib", "Idlib", "Idlib"),
+    ("Shelling hit farms in rural Damascus and in Homs.", "Damascus", "Rif Dimashq"),
+    ("Shelling hit farms in the Damascus countryside.", "Damascus", "Rif Dimashq"),
+    ("Shelling hit farms in the countryside of Aleppo.", "Aleppo", "Aleppo"),
+])
+def test_rural_and_countryside_name_the_unit(gaz, text: str, name: str, admin1: str) -> None:
+    m = one(places(text, gaz), name)
+    assert m.role == "region" and m.place.feature == "admin1" and m.place.admin1 == admin1
+
+
+def test_rural_before_a_town_is_not_its_province(gaz) -> None:
+    m = one(places("The barn stood on a farm in rural Paris, Texas, near the highway.", gaz), "Paris")
+    assert m.role == "location" and m.place.feature == "populated"
+
+
+def test_title_case_first_sentence_is_read_as_a_headline(gaz) -> None:
+    found = places("Troops Advance in Latakia Seize Two Hills. The army said fighting went on.", gaz)
+    assert one(found, "Latakia").place.admin1 == "Latakia"

@@ -34,8 +34,8 @@ with `demonyms=True`, "Syrian"/"Palestinians" become "demonym" mentions of their
 country (the geoparsing corpora count them; the events stage ignores them).
 
 Measured with `kharita eval geoparse` (2026-11-25, on ../shared/eval, not shipped;
-F1 and accuracy at 161 km, all roles counted): LGL 0.71 / 0.853, GeoWebNews
-0.76 / 0.891, GeoVirus 0.71 / 0.84. Most resolution errors left are local US
+F1 and accuracy at 161 km, all roles counted): LGL 0.71 / 0.854, GeoWebNews
+0.761 / 0.891, GeoVirus 0.71 / 0.84. Most resolution errors left are local US
 namesakes the article gives no other evidence for, and points that the
 corpora's annotators put elsewhere (the EU, Canada, "New York" the state).
 ~430-600 reports/s on one core depending on the machine's load (2026-11-26); the most-named
@@ -45,6 +45,15 @@ In a report about one country, a capital or a country standing for its governmen
 Damascus regime", "Moscow's support", "Washington announced", "US-led") is an affiliation; a
 name whose entries all lie in countries the report never names stays unknown unless it is
 well known; "Syrias Idlib" (a possessive that lost its apostrophe) is Syria's Idlib.
+
+Context constrains resolution: a relative expression right after a name ("Adra east of
+Damascus", "Al Maleh, north of Aleppo") rules out its entries far from the anchor or on its
+other side (no entry left: unknown, tied to the anchor); a possessor ("Aleppo's X") holds X in
+its province; an entry ruled out once (by these, or by "X neighbourhood in Y") is ruled out for
+every mention of the name; a repeated unknown name takes the finest anchor any mention of it
+has. "Rural X", "X countryside" and "the countryside of X" name the unit X (or the unit the
+aliases file gives "Rural X": Rif Dimashq); "in X ISIS ..." is X then another name; a
+title-case first sentence ("Army Advances in Latakia Kills 16.") is read as a headline.
 """
 from __future__ import annotations
 
@@ -54,6 +63,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import pairwise
 from operator import itemgetter
 from typing import Any
 
@@ -158,9 +168,11 @@ _SUBJECT_REL = re.compile(
     r"(?:is|was|lies|lay|sits|sat|stands|stood|is\s+located|was\s+located|is\s+situated|was\s+situated)\s+",
     re.IGNORECASE)
 _INSIDE_NEXT = re.compile(r"\s+in\s+(?:the\s+)?(?:" + _DIRECTION_ALT + r")\s+[A-Z]", re.IGNORECASE)
-# Between a place and the unit holding it: "Ariha in Idlib province", "Wintersville, Ohio".
+# Between a place and the unit holding it: "Ariha in Idlib province", "Wintersville, Ohio",
+# "Ariha in the northern province of Idlib".
 _IN_UNIT_GAP = re.compile(r",\s+|(?:\s+(?:neighbou?rhood|district|quarter|area|camp|suburb|village|town))?"
-                          r"\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?", re.IGNORECASE)
+                          r"\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?"
+                          r"(?:(?:province|governorate|region|countryside)\s+of\s+)?", re.IGNORECASE)
 _DIRECTION_BEFORE = re.compile(r"\b(" + _DIRECTION_ALT + r")\s+$", re.IGNORECASE)
 
 # --- other context ---------------------------------------------------------------
@@ -763,14 +775,24 @@ _LONG_CAP_WORD = re.compile(r"[A-Z][a-z]{3,}")
 def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
     """Sentence (and line) starts, and the spans of title-case lines: headlines and captions."""
     starts = {s.start for s in sentences}
+    ends = {s.start: s.end for s in sentences}
     headlines = []
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped:
-            starts.add(pos + len(line) - len(line.lstrip()))
+            first = pos + len(line) - len(line.lstrip())
+            starts.add(first)
             # A line ending as a sentence does is no headline: most lines need no word count.
-            if not stripped.endswith((".", "?", "!", ".”", '."')):
+            if stripped.endswith((".", "?", "!", ".”", '."')):
+                # But its first sentence may be a headline glued to the body with a full stop
+                # ("Army Advances in Latakia Kills 16 Fighters. The army..."): every long word capitalised.
+                end = ends.get(first)
+                if end is not None and end < pos + len(line):
+                    words = _LONG_WORD.findall(text, first, end)
+                    if len(words) >= 4 and len(_LONG_CAP_WORD.findall(text, first, end)) == len(words):
+                        headlines.append((first, end))
+            else:
                 words = len(_LONG_WORD.findall(stripped))
                 if words >= 3:
                     # The capitalised ones among those words (a capital only ever opens such a word).
@@ -922,7 +944,7 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     if not person and not headline and first_m.first > a and (
             toks[first_m.first - 1].low in lex["name_prefixes"] or not all(
                 w in _DIRECTIONS or w in lex["common_words"] or w in lex["place_nouns"] or w in lex["org_prefixes"]
-                or w in lex["org_suffixes"] for w in lead)):
+                or w in lex["org_suffixes"] or w in lex["rural_prefixes"] for w in lead)):
         # An unknown word (or "Wadi", "Deir") before the place: the whole run is another name,
         # a place the gazetteer lacks or a person's; the context will tell.
         if not (trail and trail[-1] in lex["org_suffixes"]):
@@ -956,6 +978,8 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
             len(trail) == 1 and (trail[0] in lex["admin_suffixes"] or trail[0] in lex["city_suffixes"]
                                  or trail[0] in lex["minor_admin_suffixes"])):
         role = "affiliation"  # "Hama's Healthcare Directorate", "Idlib Media Center"
+    elif trail and _acronym_after_locative(ctx, a, last_m.last + 1):
+        pass  # "killed in Aleppo ISIS attacks": a headline's place, then another name (its comma lost)
     elif trail and not headline and not all(
             w in lex["admin_suffixes"] or w in lex["city_suffixes"] or w in lex["site_suffixes"]
             or w in lex["minor_admin_suffixes"] or w in _DIRECTIONS for w in trail):
@@ -975,10 +999,16 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         if named_after:
             c.extra["named_after"] = True
         c.initial = c.first == a and ctx.sentence_initial(c.start)
+        if c.first > a and toks[c.first - 1].low in lex["rural_prefixes"] and any(
+                p.feature == "admin1" for p, _ in c.hits):
+            c.admin_cue = True  # "Rural Aleppo": the province's countryside
+            c.extra["rural"] = True
         if c is last_m and trail:
             w0 = trail[0]
             if w0 in lex["admin_suffixes"]:
                 c.admin_cue = True
+                if w0 == "countryside":
+                    c.extra["rural"] = True  # "Damascus Countryside"
             elif w0 in lex["minor_admin_suffixes"]:
                 c.minor_admin_cue = True
             elif w0 in lex["city_suffixes"]:
@@ -986,6 +1016,18 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         if c.first > a and toks[c.first - 1].low in _DIRECTIONS and text[toks[c.first - 1].end:c.start] == " ":
             c.direction_adj = _DIRECTIONS[toks[c.first - 1].low]
         out.append(c)
+
+
+def _acronym_after_locative(ctx: _Ctx, a: int, i: int) -> bool:
+    """Whether a run opens after a locative preposition ("in", "near") and its place is
+    followed by an acronym ("in Aleppo ISIS attacks"): an organisation is not written
+    "in X ORG", so the acronym starts another name."""
+    w = ctx.toks[i].text
+    if len(w) < 2 or not w.isupper() or not w.isalpha():
+        return False
+    start = ctx.toks[a].start
+    before = _word_before(ctx.text[max(0, start - 12):start]).lower()
+    return before in _STRONG_PREP and before != "at"
 
 
 def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
@@ -1069,6 +1111,8 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
             kind = m.group(1).lower()
             if kind in ("province", "governorate", "region", "countryside"):
                 c.admin_cue = True
+                if kind == "countryside":
+                    c.extra["rural"] = True  # "the countryside of Damascus"
             elif kind.startswith(("town", "village", "city", "suburb", "neighbo", "camp", "hamlet", "settlement")):
                 c.city_cue = True
         m = _REL_DISTANCE.search(before) if re.search(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|"
@@ -1094,6 +1138,12 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
         if _PLACE_NOUN_OF.search(before.rstrip()[:-4] + " of ") if tail.endswith(" of the") else None:
             c.strong = c.noun_cue = True
     last = tail.rsplit(None, 1)[-1] if tail else ""
+    if last in ctx.lex["rural_prefixes"] and tail.endswith((" " + last, "\n" + last)):
+        if any(p.feature == "admin1" for p, _ in c.hits):
+            # "in rural Aleppo": the province's countryside (but "rural Paris", of a town, is near it)
+            c.admin_cue = c.strong = True
+            c.extra["rural"] = True
+        last = tail[:-len(last)].rsplit(None, 1)[-1] if tail[:-len(last)].strip() else ""
     if last == "the" and len(tail) > 4:
         last = tail[:-4].rsplit(None, 1)[-1] if tail[:-4].strip() else ""
     if last in _LOCATIVE or last in ("to", "on", "of", "and"):
@@ -1117,8 +1167,11 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
             c.extra["inside_next"] = True
             if not c.hits:
                 c.strong = True
-        if _ADMIN_AFTER.match(text, c.end, after_end) or _ADMIN_COORDINATED.match(text, c.end, after_end):
+        m = _ADMIN_AFTER.match(text, c.end, after_end)
+        if m or _ADMIN_COORDINATED.match(text, c.end, after_end):
             c.admin_cue = True
+            if m and m.group(1).lower() == "countryside":
+                c.extra["rural"] = True  # "the Damascus countryside"
         elif _MINOR_ADMIN_AFTER.match(text, c.end, after_end):
             c.minor_admin_cue = True
         elif _CITY_AFTER.match(text, c.end, after_end):
@@ -1240,6 +1293,88 @@ _WELL_KNOWN_POPULATION = 500_000
 def _km(a: Place, b: Place) -> float:
     x = (b.longitude - a.longitude) * math.cos(math.radians((a.latitude + b.latitude) / 2))
     return 111.195 * math.hypot(x, b.latitude - a.latitude)
+
+
+_BEARINGS = {"north": 0.0, "northeast": 45.0, "east": 90.0, "southeast": 135.0, "south": 180.0,
+             "southwest": 225.0, "west": 270.0, "northwest": 315.0}
+# "X, north of Y" with no distance: X lies within this of Y's point (a province or a city's
+# outskirts can stretch this far), in a bearing within this of the one said.
+_RELATION_RADIUS_KM = 200.0
+_RELATION_BEARING_SLACK = 90.0
+_REL_GAP = re.compile(r"\s*,?\s*")
+# "Aleppo's X": a city this populous holds X in its province; "Mosul, north of Baghdad": a city
+# this populous, under its own name, may lie beyond the radius of a relative expression.
+_LARGE_CITY = 100_000
+
+
+def _bearing(a: Place, b: Place) -> float:
+    """Initial bearing from a to b, degrees clockwise from north."""
+    lat1, lat2 = math.radians(a.latitude), math.radians(b.latitude)
+    dlon = math.radians(b.longitude - a.longitude)
+    y = math.sin(dlon) * math.cos(lat2)
+    x = math.cos(lat1) * math.sin(lat2) - math.sin(lat1) * math.cos(lat2) * math.cos(dlon)
+    return math.degrees(math.atan2(y, x)) % 360.0
+
+
+def _fits_relation(p: Place, anchor: Place, direction: str, km: float | None, well_known: bool = False) -> bool:
+    """Whether p can be the place "`km` km `direction` of `anchor`" describes. A `well_known`
+    city may lie farther than the radius ("Mosul, north of Baghdad"), not on the wrong side."""
+    if anchor.feature in ("country", "continent"):
+        return True  # "north of Syria": too coarse to rule anything out
+    if anchor.feature == "admin1" and p.country_code == anchor.country_code and p.admin1 == anchor.name:
+        return True
+    d = _km(anchor, p)
+    limit = max(30.0, 1.5 * km + 15.0) if km else _RELATION_RADIUS_KM
+    if anchor.feature == "admin1" or p.feature == "admin1":
+        limit += 100.0  # measured from a unit's centre
+    if d > limit and not (well_known and not km):
+        return False
+    if direction not in _BEARINGS or d < 15.0 or anchor.feature == "admin1" or p.feature == "admin1":
+        return True  # "near Y", or within the anchor's own extent: any bearing
+    off = abs((_bearing(anchor, p) - _BEARINGS[direction] + 180.0) % 360.0 - 180.0)
+    return off < _RELATION_BEARING_SLACK
+
+
+def _constrain_by_relations(ctx: _Ctx, cands: list[_Cand], ruled_out: dict[str, set[int]]) -> None:
+    """"Al Maleh north of Aleppo", "Adra, east of Damascus": a relative expression right after
+    a name locates it, so its entries far from the anchor (or on its other side) are other
+    places of that name. With none left the name stays unknown, tied to the anchor (which
+    also makes it a place: the expression says so)."""
+    text = ctx.text
+    for x, y in pairwise(cands):
+        if y.rel is None or not x.hits or not y.hits or x.role != "location" or y.rel[0] < x.end \
+                or not _REL_GAP.fullmatch(text, x.end, y.rel[0]):
+            continue
+        _, direction, km = y.rel
+        # A city's own point, rather than a unit of the same name ("Damascus"), if it has one.
+        anchors = [p for p, _ in y.hits[:25] if p.feature in ("populated", "admin2", "site")] or [
+            p for p, _ in y.hits[:25]]
+        fit = tuple(h for h in x.hits if h[0].feature in ("country", "continent") or any(
+            _fits_relation(h[0], q, direction, km, h[1] and not x.fuzzy and h[0].population >= _LARGE_CITY)
+            for q in anchors))
+        if len(fit) == len(x.hits):
+            continue
+        ruled_out[x.key].update(h[0].geonameid for h in x.hits if h not in fit)
+        x.hits = fit
+        if not fit:
+            x.fuzzy = False
+            x.strong = True
+            x.extra["apposition"] = True
+
+
+def _held_by(p: Place, owners: tuple[tuple[Place, bool], ...]) -> bool:
+    """Whether p lies in what a possessor names: its country, or its first-level unit when
+    the possessor is a unit or a large city ("Aleppo's X", "Utah's X"); a small place or a
+    person's name that is also one ("Dot's X") only vouches for its country."""
+    for q, _ in owners:
+        if q.country_code != p.country_code:
+            continue
+        if q.feature in ("country", "continent") or not q.admin1 or p.feature in ("country", "admin1") or (
+                q.feature != "admin1" and q.population < _LARGE_CITY):
+            return True
+        if p.admin1 == q.admin1 or _km(p, q) < 60.0:
+            return True
+    return False
 
 
 _CELL_DEG = 0.5  # about 55 km of latitude
@@ -1456,12 +1591,20 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             if len(plausible) < len(c.hits):
                 c.extra["all_hits"] = c.hits  # still where its name lies, for the other names' votes
                 c.hits = plausible
+    # Names whose entries the context rules out ("Salah Eddin neighborhood in Aleppo" is not
+    # Iraq's Saladin): the same name elsewhere in the report is not that entry either. (When a
+    # unit or a possessor rules them out, only a unit in the report's main countries: a unit
+    # misread is no evidence, "Cornwall in South West England" is not Singapore's South West.)
+    ruled_out: dict[str, set[int]] = defaultdict(set)
     for x, y in zip(cands, cands[1:]):
         if y.first == x.last + 1 and ctx.toks[x.last].possessive and y.start - x.end <= 3 and x.hits and not any(
                 _major(p) and p.feature == "country" for p, _ in y.hits):
-            # "Aleppo's Salah Eddin", "Syrias Manbij": a place of the possessor's country, else unknown.
-            ccs = {p.country_code for p, _ in x.hits}
-            y.hits = tuple(h for h in y.hits if h[0].country_code in ccs)
+            # "Aleppo's Salah Eddin", "Syrias Manbij": a place of the possessor (its first-level
+            # unit when the possessor is a unit or a city, else its country), else unknown.
+            held = tuple(h for h in y.hits if _held_by(h[0], x.hits))
+            if not held and any(p.country_code in top_focus for p, _ in x.hits):
+                ruled_out[y.key].update(p.geonameid for p, _ in y.hits)
+            y.hits = held
             if not y.hits:
                 y.fuzzy = False
                 y.extra["inside_next"] = True  # anchored to the possessor below
@@ -1477,10 +1620,20 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                     p.feature in ("country", "continent") for p, _ in x.hits) and not any(
                     p.country_code in in_unit or (p.country_code, p.admin1) in in_unit
                     or (p.country_code, p.name) in in_unit for p, _ in x.hits):
+                if any(p.country_code in top_focus for p, _ in y.hits):
+                    ruled_out[x.key].update(p.geonameid for p, _ in x.hits)
                 x.hits = ()  # "Salah Eddin neighborhood in Aleppo": not Iraq's Saladin, a place the gazetteer lacks
             if not x.hits:
                 x.extra["inside_next"] = True  # an unknown place inside a known unit
                 x.strong = x.strong or (not x.initial and x.prep in _LOCATIVE)
+    _constrain_by_relations(ctx, cands, ruled_out)
+    if ruled_out:
+        for c in cands:
+            wrong = ruled_out.get(c.key)
+            if wrong and c.hits and any(p.geonameid in wrong for p, _ in c.hits):
+                c.hits = tuple(h for h in c.hits if h[0].geonameid not in wrong)
+                if not c.hits:
+                    c.fuzzy = False
     # Unknown names of several words first: those dropped are people ("Chiquita Raquel Henry"),
     # whose last word alone later is no place either ("Henry said").
     verdicts: list[str | None] = [None] * len(cands)
@@ -1575,6 +1728,8 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             continue
         if p.feature == "continent":
             c.role = "continent"  # a continent or union: no place where something happened
+        elif c.extra.get("rural") and (rural := _rural_unit(gaz, ctx, c, p)) is not None:
+            c.place, c.role = rural, "region"  # "rural Damascus": Rif Dimashq, the unit around the capital
         elif p.feature == "admin1" and (c.admin_cue or c.minor_admin_cue or c.direction_adj):
             c.role = "region"
         elif c.admin_cue and p.feature != "admin1":
@@ -1582,6 +1737,19 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             if unit is not None and name_key(unit.name) == c.key or (unit is not None and c.direction_adj is None):
                 c.place, c.role = unit, "region"
     return kept
+
+
+def _rural_unit(gaz: Gazetteer, ctx: _Ctx, c: _Cand, p: Place) -> Place | None:
+    """The unit a name's countryside is ("rural Aleppo" is Aleppo province; "rural Damascus"
+    is Rif Dimashq, which places_aliases.tsv names "Rural Damascus"); None if p has none."""
+    key = name_key("rural " + ctx.text[c.start:c.end])
+    own = next((q for q, _ in gaz.lookup_keys((key,)).get(key, ()) if q.feature == "admin1"
+                and q.country_code == p.country_code), None)
+    if own is not None:
+        return own
+    if p.feature == "admin1":
+        return p
+    return gaz.admin1(p.country_code, p.admin1) if p.admin1 else None
 
 
 def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
@@ -1620,20 +1788,38 @@ def _mentions(ctx: _Ctx, cands: list[_Cand]) -> list[PlaceMention]:
             if nxt.mention is not None and nxt.place is not None and _IN_UNIT_GAP.fullmatch(text, c.end, nxt.start) \
                     and text[c.end] != ",":
                 _set_anchor(m, nxt.mention, None, None)
-    # A name repeated later is the same place: share the anchor found for one of its mentions.
+    # A name repeated later is the same place: share the anchor found for one of its mentions,
+    # the finest ("Syrias Khan Touman" says the country, "Khan Touman in Aleppo province" more).
     anchored: dict[str, PlaceMention] = {}
     for c in cands:
-        if c.mention is not None and c.mention.place is None and c.mention.anchor is not None:
-            anchored.setdefault(c.key, c.mention)
+        m = c.mention
+        if m is not None and m.place is None and m.anchor is not None and (
+                c.key not in anchored or _anchor_rank(m) < _anchor_rank(anchored[c.key])):
+            anchored[c.key] = m
     for c in cands:
         m = c.mention
-        if m is not None and m.place is None and m.anchor is None and c.key in anchored:
-            src = anchored[c.key]
+        if m is None or m.place is not None or c.key not in anchored:
+            continue
+        src = anchored[c.key]
+        if m.anchor is None or (m.direction is None and m.distance_km is None
+                                and _anchor_rank(src) < _anchor_rank(m)):
             _set_anchor(m, src.anchor, src.direction, src.distance_km)
     if extra:
         mentions.extend(extra)
         mentions.sort(key=lambda x: (x.start, -x.end))
     return mentions
+
+
+def _anchor_rank(m: PlaceMention) -> int:
+    """How finely a mention's anchor places it: 0 a town (or near one), 1 a first-level unit,
+    2 a country, 3 nothing known."""
+    a = m.anchor
+    p = a.place if a is not None else None
+    if p is None:
+        return 3
+    if p.feature in ("country", "continent"):
+        return 2
+    return 1 if p.feature == "admin1" or a.role == "region" else 0
 
 
 def _set_anchor(m: PlaceMention, anchor: PlaceMention | None, direction: str | None, km: float | None) -> None:
@@ -1651,8 +1837,10 @@ def _attach_relation(ctx: _Ctx, cands: list[_Cand], idx: int, extra: list[PlaceM
     text = ctx.text
     prev = cands[idx - 1] if idx else None
     subject = None
-    if prev is not None and prev.mention is not None and re.fullmatch(r"\s*,\s*", text[prev.end:rel_start]):
-        subject = prev.mention  # "the town of Latamneh, north of Halfaya"
+    if prev is not None and prev.mention is not None and (
+            re.fullmatch(r"\s*,\s*", text[prev.end:rel_start]) or (
+            prev.mention.place is None and _REL_GAP.fullmatch(text, prev.end, rel_start))):
+        subject = prev.mention  # "the town of Latamneh, north of Halfaya"; "Adra east of Damascus", Adra unknown
     elif prev is not None:
         sent = ctx.sentence_start(rel_start)
         if prev.start < sent and _SUBJECT_REL.match(text, sent, rel_start):
