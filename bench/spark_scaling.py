@@ -13,8 +13,10 @@ Modes, each a fresh process tree, timed from start to events on disk:
 - single: `kharita ingest DIR --db X` then `kharita export --format parquet` (SQLite);
 - local[N]: `kharita spark run --master local[N] --input DIR --output OUT`.
 Peak memory is the largest sum of RSS over the process tree (the JVM driver, Python
-workers and daemon for Spark), sampled every 0.2 s. Not a test: the machine is shared
-and noisy; compare runs made side by side.
+workers and daemon for Spark), sampled every 0.2 s. CPU seconds are the whole tree's
+(user + system of every process in it, sampled likewise), and the load average is the
+machine's at the start and end of the run. Not a test: the machine is shared and noisy;
+compare runs made side by side, and CPU seconds rather than wall time under load.
 """
 from __future__ import annotations
 
@@ -68,10 +70,12 @@ def write_corpus(csv_path: Path, size: int, folder: Path) -> int:
     return written
 
 
-def _tree_rss_kb(root: int) -> int:
-    """Resident memory of a process and all its descendants, in kB (from /proc)."""
+def _tree_usage(root: int, cpu: dict[int, float]) -> int:
+    """Resident memory of a process and all its descendants, in kB (from /proc); records
+    each one's own CPU seconds so far (user + system) in `cpu`."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
+    seconds: dict[int, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -84,38 +88,47 @@ def _tree_rss_kb(root: int) -> int:
             continue
         children.setdefault(int(fields[1]), []).append(int(entry))
         rss[int(entry)] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+        seconds[int(entry)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
+        if pid in seconds:
+            cpu[pid] = max(cpu.get(pid, 0.0), seconds[pid])
         stack.extend(children.get(pid, []))
     return total
 
 
-def measured(command: list[str], env: dict) -> tuple[float, int, str]:
-    """Run a command; (seconds, peak tree RSS in kB, stdout)."""
+def measured(command: list[str], env: dict) -> tuple[float, int, float, str]:
+    """Run a command; (seconds, peak tree RSS in kB, tree CPU seconds, stdout). CPU is
+    sampled with memory, so a process's last 0.2 s (and processes living less) are missed."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    peak = 0
+    peak, cpu = 0, {}
     while process.poll() is None:
-        peak = max(peak, _tree_rss_kb(process.pid))
+        peak = max(peak, _tree_usage(process.pid, cpu))
         time.sleep(0.2)
     out, err = process.communicate()
     if process.returncode not in (0, 1):  # ingest exits 1 when it rejected something
         raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{err[-3000:]}")
-    return time.perf_counter() - started, peak, out
+    return time.perf_counter() - started, peak, sum(cpu.values()), out
 
 
 def run_mode(mode: str, corpus: Path, work: Path, env: dict) -> dict:
+    load = os.getloadavg()[0]
     if mode == "single":
         db = work / "single.db"
-        seconds1, peak1, out = measured([KHARITA, "ingest", str(corpus), "--db", str(db)], env)
-        seconds2, peak2, _ = measured([KHARITA, "export", "--format", "parquet", "-o", str(work / "single.parquet"),
-                                       "--db", str(db)], env)
-        return {"seconds": seconds1 + seconds2, "peak_mb": max(peak1, peak2) / 1024, "summary": out.strip()}
-    seconds, peak, out = measured([KHARITA, "spark", "run", "--master", mode, "--input", str(corpus),
-                                   "--output", str(work / f"spark-{mode}")], env)
-    return {"seconds": seconds, "peak_mb": peak / 1024, "summary": out.strip().splitlines()[0]}
+        seconds1, peak1, cpu1, out = measured([KHARITA, "ingest", str(corpus), "--db", str(db)], env)
+        seconds2, peak2, cpu2, _ = measured([KHARITA, "export", "--format", "parquet", "-o",
+                                             str(work / "single.parquet"), "--db", str(db)], env)
+        result = {"seconds": seconds1 + seconds2, "peak_mb": max(peak1, peak2) / 1024, "cpu_s": cpu1 + cpu2,
+                  "summary": out.strip()}
+    else:
+        seconds, peak, cpu, out = measured([KHARITA, "spark", "run", "--master", mode, "--input", str(corpus),
+                                            "--output", str(work / f"spark-{mode}")], env)
+        result = {"seconds": seconds, "peak_mb": peak / 1024, "cpu_s": cpu, "summary": out.strip().splitlines()[0]}
+    result["load"] = f"{load:.1f}-{os.getloadavg()[0]:.1f}"
+    return result
 
 
 def main() -> None:
@@ -135,12 +148,15 @@ def main() -> None:
             for mode in args.modes:
                 result = run_mode(mode, corpus, Path(tmp), env)
                 result.update(size=count, mode=mode, reports_per_s=round(count / result["seconds"], 1),
-                              seconds=round(result["seconds"], 1), peak_mb=round(result["peak_mb"]))
+                              seconds=round(result["seconds"], 1), peak_mb=round(result["peak_mb"]),
+                              cpu_s=round(result["cpu_s"], 1))
                 print(json.dumps(result), flush=True)
                 results.append(result)
-    print("\n| reports | mode | seconds | reports/s | peak RSS (tree) |\n|---|---|---|---|---|")
+    print("\n| reports | mode | seconds | reports/s | CPU s (tree) | peak RSS (tree) | load avg |\n"
+          "|---|---|---|---|---|---|---|")
     for r in results:
-        print(f"| {r['size']:,} | {r['mode']} | {r['seconds']} | {r['reports_per_s']} | {r['peak_mb']} MB |")
+        print(f"| {r['size']:,} | {r['mode']} | {r['seconds']} | {r['reports_per_s']} | {r['cpu_s']} | "
+              f"{r['peak_mb']} MB | {r['load']} |")
 
 
 if __name__ == "__main__":

@@ -264,3 +264,20 @@ def test_a_footprint_reaching_another_component_joins_it():
     ids = blocking.component_ids(sets)
     assert ids[a[0]] == ids[lone[0]]
     assert blocking.close_components(sets, [(a[0], footprint)]) == 0  # closed now
+
+
+def test_cells_travel_as_text_and_come_back_equal():
+    for cell in [("Battles", 23456, ("xyz", -3, 0, 41)), ("Protests", -1, ("name", "ḥalfāyā \"north\""))]:
+        text = blocking.cell_text(cell)
+        assert isinstance(text, str)
+        assert blocking.cell_from_text(text) == cell
+
+
+def test_components_are_spread_so_that_partitions_hold_about_as_many_mentions():
+    sizes = {0: 900, 1: 500, 2: 400, 3: 300, 4: 300, 5: 200, 6: 100, 7: 100, 8: 100}
+    slots = blocking.assign_slots(sizes, 3)
+    assert set(slots) == set(sizes) and set(slots.values()) <= {0, 1, 2}
+    loads = [sum(n for c, n in sizes.items() if slots[c] == slot) for slot in range(3)]
+    assert sorted(loads) == [900, 1000, 1000]  # the largest alone; no slot holds two of the three largest
+    assert blocking.assign_slots(sizes, 3) == slots  # the same sizes, the same slots
+    assert set(blocking.assign_slots({5: 10}, 4).values()) <= set(range(4))

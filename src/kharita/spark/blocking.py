@@ -34,8 +34,10 @@ replay suffices.
 """
 from __future__ import annotations
 
+import heapq
+import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 
 from .. import merge
@@ -51,6 +53,17 @@ EARTH_RADIUS_KM = 6371.0088  # as merge.km_between
 
 GeoKey = tuple  # ("xyz", i, j, k) or ("name", lower-cased place name)
 Cell = tuple  # (event_type, time bucket, GeoKey)
+
+
+def cell_text(cell: Cell) -> str:
+    """A cell as text (JSON), to travel in a Spark column; `cell_from_text` reads it back."""
+    event_type, bucket, key = cell
+    return json.dumps([event_type, bucket, list(key)], ensure_ascii=False)
+
+
+def cell_from_text(text: str) -> Cell:
+    event_type, bucket, key = json.loads(text)
+    return event_type, bucket, tuple(key)
 
 
 def time_bucket(day: date) -> int:
@@ -169,3 +182,16 @@ def component_ids(sets: UnionFind) -> dict[Cell, int]:
     for cell in sorted(sets.parent, key=repr):
         roots.setdefault(sets.find(cell), len(roots))
     return {cell: roots[sets.find(cell)] for cell in sets.parent}
+
+
+def assign_slots(sizes: Mapping[int, int], slots: int) -> dict[int, int]:
+    """Components to `slots` partitions, largest first onto the least loaded one, so
+    the replays (whose cost grows with a component's mentions) take about as long
+    each; hashing component ids instead can leave the largest components together."""
+    loads = [(0, slot) for slot in range(slots)]
+    assigned: dict[int, int] = {}
+    for component_id, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        load, slot = heapq.heappop(loads)
+        assigned[component_id] = slot
+        heapq.heappush(loads, (load + size, slot))
+    return assigned

@@ -3,7 +3,9 @@
     kharita spark run --input PATH --output PATH [--format jsonl|parquet|text] [--master local[2]]
     spark-submit --master yarn src/kharita/spark/job.py --input hdfs:///news --output hdfs:///events
 
-Stages (each a Spark step; the driver holds only counts and blocking cells):
+Stages (each a Spark step; the driver holds only counts and blocking cells). Python
+runs in `mapInArrow` steps, so reports and events cross between the JVM and the Python
+workers as Arrow batches, never as pickled rows:
 
 1. read: JSON lines (one report object a line), Parquet (columns text, title, url,
    published, outlet, language) or files (`text`: each file read as `kharita ingest`
@@ -11,13 +13,14 @@ Stages (each a Spark step; the driver holds only counts and blocking cells):
 2. parse each record with `kharita.ingest` (same checks, same content-hash ids); bad
    records go to the rejects file (JSON lines: source, line, reason);
 3. drop repeated reports (same id), keeping the copy ingest would read first;
-4. run the pipeline per partition (`mapPartitions`; one pipeline per Python worker);
+4. run the pipeline per partition (one pipeline per Python worker, kept across tasks);
 5. merge, keyed by blocking cells (`kharita.spark.blocking`): components of adjacent
-   cells go to one partition and are replayed through the real store in ingest order;
-   if a merged event's footprint reaches another component, the two join and the
-   replay runs again;
-6. write the events with `kharita export --format parquet`'s columns, partitioned by
-   `event_month` (YYYY-MM).
+   cells go to one partition (largest first onto the least loaded partition) and are
+   replayed through the real store, in ingest order, into scratch SQLite files; if a
+   merged event's footprint reaches another component, the two join and the replay
+   runs again;
+6. write the events with `kharita export --format parquet`'s columns (the export's own
+   Arrow table), partitioned by `event_month` (YYYY-MM), one file a month.
 
 The result equals `kharita ingest` of the same input (in its order: paths compared folder
 by folder, then line) followed by `kharita export --format parquet`.
@@ -25,6 +28,7 @@ by folder, then line) followed by `kharita export --format parquet`.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -41,6 +45,11 @@ FORMATS = ("jsonl", "parquet", "text")
 # components, so this is a guard, never reached in practice).
 MAX_REPLAYS = 10
 LOCAL_DIR = "/tmp/kharita-spark"
+ARROW_BATCH_ROWS = 1000
+ARROW_BATCH_BYTES = 32 * 2**20
+# Mentions with neither coordinates nor a place name match nothing (`same_happening`):
+# they share one component of their own.
+PLACELESS = -1
 log = logging.getLogger("kharita.spark")
 
 
@@ -87,10 +96,31 @@ def session(master: str | None = None, app_name: str = "kharita-backfill"):
     return spark
 
 
-def read_records(spark, path: str, fmt: str):
-    """Input records `(order, source, line, data)` and the kind of data they hold."""
+def _tune(spark, partitions: int) -> None:
+    """Settings the job relies on, on whatever session it is given."""
+    conf = spark.conf
+    conf.set("spark.sql.shuffle.partitions", str(partitions))
+    # Adaptive execution would merge small shuffle partitions into one, leaving one Python
+    # worker to run the whole pipeline: the job chooses its partitions itself.
+    conf.set("spark.sql.adaptive.coalescePartitions.enabled", "false")
+    # Arrow batches to the Python workers: a few MB each (a report or event is a few kB;
+    # whole files can be 20 MB), so a worker's memory does not grow with the input.
+    conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
+    conf.set("spark.sql.execution.arrow.maxBytesPerBatch", str(ARROW_BATCH_BYTES))
+
+
+def _spark_schema(arrow_schema):
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    return from_arrow_schema(arrow_schema)
+
+
+def read_records(spark, path: str, fmt: str, published: date | None = None, outlet: str | None = None,
+                 max_bytes: int = MAX_BYTES):
+    """The input, parsed by `kharita.ingest`: a DataFrame of `tasks.PARSED_SCHEMA`."""
     from pyspark.sql import functions as F
 
+    parsed = _spark_schema(tasks.PARSED_SCHEMA)
     if fmt == "jsonl":
         lines = spark.read.option("recursiveFileLookup", "true").text(path).select(
             F.col("value").cast("binary").alias("raw"),  # the bytes as found: ingest decodes them
@@ -104,24 +134,47 @@ def read_records(spark, path: str, fmt: str):
                 previous_path, line = chunk_path, 1
             first_lines[(chunk_path, start)] = line
             line += count
-        return lines.rdd.mapPartitions(tasks.number_lines(first_lines)), "record"
+        return lines.mapInArrow(tasks.parse(tasks.jsonl_records(first_lines), "record", published, outlet,
+                                            max_bytes), parsed)
     if fmt == "parquet":
         table = spark.read.option("recursiveFileLookup", "true").parquet(path)
         wanted = [c for c in tasks.RECORD_FIELDS if c in table.columns]
         rows = table.select(*wanted, F.col("_metadata.file_path").alias("_path"),
                             F.col("_metadata.row_index").alias("_row"))
-
-        def as_record(row):
-            values = row.asDict()
-            source, number = values.pop("_path"), values.pop("_row") + 1
-            return (tasks.path_order(source), number, 0), tasks.source_path(source), number, tasks.parquet_record(values)
-        return rows.rdd.map(as_record), "record"
+        return rows.mapInArrow(tasks.parse(tasks.parquet_records, "record", published, outlet, max_bytes), parsed)
     if fmt == "text":
         files = spark.read.format("binaryFile").option("recursiveFileLookup", "true").load(path)
-        return files.select("path", "content").rdd.map(
-            lambda row: ((tasks.path_order(row.path), 0, 0), tasks.source_path(row.path), None, bytes(row.content))
-        ), "file"
+        return files.select("path", "content").mapInArrow(
+            tasks.parse(tasks.file_records, "file", published, outlet, max_bytes), parsed)
     raise ValueError(f"unknown input format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _slot_keys(spark, slots: int) -> list[int]:
+    """For each slot 0..slots-1, a key that `repartition(slots, key)` sends to that slot
+    (Spark hash-partitions by Murmur3 of the key, the `hash` function)."""
+    from pyspark.sql import functions as F
+
+    found = (spark.range(0, 64 * slots).select(F.pmod(F.hash("id"), F.lit(slots)).alias("slot"), "id")
+             .groupBy("slot").agg(F.min("id").alias("key")).collect())
+    keys = {row.slot: row.key for row in found}
+    return [keys.get(slot, slot) for slot in range(slots)]  # (a missing slot only costs balance)
+
+
+def _component_keys(spark, cells: blocking.UnionFind, cell_sets: list, partitions: int):
+    """Each component's partition key, balancing mentions over the partitions: a
+    DataFrame `(block, key)` (a mention's first cell names its component) and the key of
+    the placeless mentions."""
+    component_of = blocking.component_ids(cells)
+    sizes: dict[int, int] = {}
+    for cell_texts, count in cell_sets:
+        component = component_of[blocking.cell_from_text(cell_texts[0])] if cell_texts else PLACELESS
+        sizes[component] = sizes.get(component, 0) + count
+    slot_keys = _slot_keys(spark, partitions)
+    slot_of = blocking.assign_slots(sizes, partitions)
+    blocks = {cell_texts[0] for cell_texts, _ in cell_sets if cell_texts}
+    rows = [(block, slot_keys[slot_of[component_of[blocking.cell_from_text(block)]]]) for block in sorted(blocks)]
+    placeless = slot_keys[slot_of.get(PLACELESS, 0)]
+    return spark.createDataFrame(rows, "block string, key long"), placeless, len(set(component_of.values()))
 
 
 def run(spark, input_path: str, output_path: str, fmt: str = "jsonl", rejects_path: str | None = None,
@@ -129,61 +182,67 @@ def run(spark, input_path: str, output_path: str, fmt: str = "jsonl", rejects_pa
         partitions: int | None = None) -> BackfillCounts:
     """Run a backfill; returns its counts. `rejects_path` defaults to OUTPUT_rejects."""
     from pyspark import StorageLevel
-    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
 
     started = time.perf_counter()
-    sc = spark.sparkContext
-    partitions = partitions or max(2, sc.defaultParallelism * 4)
+    partitions = partitions or max(2, spark.sparkContext.defaultParallelism * 4)
+    _tune(spark, partitions)
     rejects_path = rejects_path or output_path.rstrip("/") + "_rejects"
     counts = BackfillCounts()
+    keep = StorageLevel.MEMORY_AND_DISK  # cached steps spill to disk: the JVM heap bounds memory
 
-    records, kind = read_records(spark, input_path, fmt)
-    parsed = records.mapPartitions(tasks.parse(kind, published, outlet, max_bytes)).persist(StorageLevel.MEMORY_AND_DISK)
-    tally = parsed.map(lambda item: (item[0], item[-1])).countByValue()
-    counts.read = tally.get(("report", True), 0) + tally.get(("reject", True), 0)
-    counts.rejected = sum(n for (tag, _first), n in tally.items() if tag == "reject")
+    parsed = read_records(spark, input_path, fmt, published, outlet, max_bytes).persist(keep)
+    read = parsed.agg(F.count(F.when(F.col("opens_record"), 1)).alias("read"),
+                      F.count(F.when(F.col("kind") == "reject", 1)).alias("rejected"),
+                      F.count(F.when(F.col("kind") == "report", 1)).alias("reports_read"),
+                      F.count_distinct("report_id").alias("reports")).first()
+    counts.read, counts.rejected, counts.reports = read["read"], read["rejected"], read["reports"]
+    counts.duplicates = read["reports_read"] - counts.reports
     log.info("%.1f s: read %d, rejected %d", time.perf_counter() - started, counts.read, counts.rejected)
-    rejects = parsed.filter(lambda item: item[0] == "reject").map(lambda item: (item[2], item[3], item[4]))
-    (spark.createDataFrame(rejects, "source string, line long, reason string")
+    (parsed.filter(F.col("kind") == "reject").select("source", F.col("line_no").alias("line"), "reason")
      .coalesce(1).write.mode("overwrite").json(rejects_path))
 
-    unique = (parsed.filter(lambda item: item[0] == "report")
-              .map(lambda item: (item[2], (item[1], item[3])))
-              .reduceByKey(tasks.first_in_order, numPartitions=partitions))
-    extracted = unique.mapPartitions(tasks.extract).persist(StorageLevel.MEMORY_AND_DISK)
-    reports_read = sum(n for (tag, _first), n in tally.items() if tag == "report")
-    tally = extracted.map(lambda item: item[0]).countByValue()
-    counts.reports, counts.events = tally.get("report", 0), tally.get("mention", 0)
-    counts.duplicates = reports_read - counts.reports
+    # Repeated reports: the copy ingest reads first.
+    first_copy = Window.partitionBy("report_id").orderBy("path", "line", "item")
+    unique = (parsed.filter(F.col("kind") == "report").withColumn("copy", F.row_number().over(first_copy))
+              .filter(F.col("copy") == 1).select("path", "line", "item", "report_id", "report"))
+    mentions = unique.mapInArrow(tasks.extract, _spark_schema(tasks.MENTION_SCHEMA)).persist(keep)
+    counts.events = mentions.count()
     parsed.unpersist()
     log.info("%.1f s: %d reports, %d events extracted", time.perf_counter() - started, counts.reports, counts.events)
 
-    mentions = extracted.filter(lambda item: item[0] == "mention")
-    cells = blocking.link_cells(mentions.map(lambda item: item[4]).distinct().collect())
-    merged = None
+    cell_sets = [(row.cells, row["count"]) for row in mentions.groupBy("cells").count().collect()]
+    cells = blocking.link_cells(tuple(blocking.cell_from_text(c) for c in cell_texts) for cell_texts, _ in cell_sets)
+    replay_schema = _spark_schema(tasks.replay_schema())
     while True:
         counts.replays += 1
-        component_of = sc.broadcast(blocking.component_ids(cells))
-        merged = (mentions
-                  .map(lambda item, c=component_of: ((item[1], tasks.component(c.value, item[4])), (item[2], item[3])))
-                  .repartitionAndSortWithinPartitions(partitions, partitionFunc=lambda key: key[1])
-                  .mapPartitions(tasks.replay)
-                  .persist(StorageLevel.MEMORY_AND_DISK))
+        blocks, placeless, counts.components = _component_keys(spark, cells, cell_sets, partitions)
+        merged = (mentions.join(F.broadcast(blocks), "block", "left")
+                  .select(F.coalesce("key", F.lit(placeless)).alias("key"), "path", "line", "item", "event_index",
+                          "report_id", "event")
+                  .repartition(partitions, "key")
+                  .sortWithinPartitions("path", "line", "item", "event_index")  # ingest order
+                  .select("report_id", "event")
+                  .mapInArrow(tasks.replay, replay_schema)
+                  .persist(keep))
+        footprints = [json.loads(row.footprint) for row in merged.filter(F.col("footprint").isNotNull())
+                      .select("footprint").collect()]
         log.info("%.1f s: replay %d of %d components", time.perf_counter() - started, counts.replays,
-                 len(set(component_of.value.values())))
-        footprints = merged.filter(lambda item: item[0] == "footprint").map(lambda item: (item[1], item[2])).collect()
-        if blocking.close_components(cells, footprints) == 0 or counts.replays >= MAX_REPLAYS:
-            counts.components = len(set(component_of.value.values()))
+                 counts.components)
+        joined = blocking.close_components(cells, [
+            (blocking.cell_from_text(own), [blocking.cell_from_text(c) for c in reach]) for own, reach in footprints])
+        if joined == 0 or counts.replays >= MAX_REPLAYS:
             break
         merged.unpersist()  # components joined: replay with the new ones
-    extracted.unpersist()
+    mentions.unpersist()
     log.info("%.1f s: merged; writing", time.perf_counter() - started)
 
-    schema = from_arrow_schema(tasks.output_schema())
-    rows = merged.filter(lambda item: item[0] == "event").mapPartitions(tasks.event_rows)
-    (spark.createDataFrame(rows, schema, verifySchema=False)
-     .write.mode("overwrite").partitionBy("event_month").option("compression", "zstd").parquet(output_path))
-    counts.merged_events = merged.filter(lambda item: item[0] == "event").count()
+    # One task per month: each month's folder gets one file rather than one per partition
+    # (files, not bytes, are what writing costs here: years of months times partitions).
+    (merged.drop("footprint").repartition(partitions, "event_month").write.mode("overwrite")
+     .partitionBy("event_month").option("compression", "zstd").parquet(output_path))
+    counts.merged_events = merged.count()
     merged.unpersist()
     counts.seconds = round(time.perf_counter() - started, 2)
     return counts

@@ -1,10 +1,13 @@
 """What the executors run: input records into `Report`s (as ingest reads them), the
-pipeline, the merge replay through the real store, and events as Arrow batches.
+pipeline, the merge replay through the real store, and events in the export's columns.
 
-Everything here is plain Python over iterators, importable on any executor that has
-Kharita installed; nothing imports pyspark. The pipeline (gazetteer, dictionaries) is a
+Every step is a function from an iterator of Arrow record batches to an iterator of
+Arrow record batches (`DataFrame.mapInArrow`): Spark hands the Python workers columns,
+not pickled rows, and takes back the export's own Arrow table, so the JVM never
+converts a Python object. Nothing here imports pyspark; the schemas are Arrow schemas
+(`job` turns them into Spark's). The pipeline (gazetteer, dictionaries) is a
 module-level lazy singleton, so each Python worker loads it once and keeps it across
-tasks (Spark reuses its Python workers).
+tasks (Spark reuses its Python workers: `spark.python.worker.reuse`).
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import pyarrow as pa
+
 from ..ingest import Rejected, read_bytes
 from ..models import Event, Report
 from . import blocking
@@ -25,10 +30,38 @@ from . import blocking
 _JSONL_NAME = "record.jsonl"
 # The optional fields of a report record (kharita.ingest.jsonl); other columns are ignored.
 RECORD_FIELDS = ("text", "title", "url", "published", "outlet", "language")
+# Rows per output batch: reports and events are a few kB each, so a batch stays a few MB.
+_BATCH_ROWS = 500
 # Merged events read back from a partition's store this many at a time.
 _PAGE = 2000
 
-Order = tuple  # (path parts, line or row, item within the input, event within the report)
+# Where a report stands in `kharita ingest`'s order: the path's parts (folder by folder),
+# the line (or Parquet row; 0 for a whole file), the item within it (a feed's entries).
+# Mentions add the event's index within its report.
+_ORDER = [pa.field("path", pa.list_(pa.string())), pa.field("line", pa.int64()),
+          pa.field("item", pa.int32())]
+
+# parse: one row per report read or record rejected.
+PARSED_SCHEMA = pa.schema([
+    pa.field("kind", pa.string()),  # "report" or "reject"
+    *_ORDER,
+    pa.field("opens_record", pa.bool_()),  # first outcome of an input record: counts what was read
+    pa.field("source", pa.string()),  # rejects: the file (and feed entry)
+    pa.field("line_no", pa.int64()),  # rejects: the line (JSON lines, Parquet rows)
+    pa.field("reason", pa.string()),  # rejects
+    pa.field("report_id", pa.string()),  # reports
+    pa.field("report", pa.string()),  # reports: Report JSON
+])
+
+# extract: one row per event as its report tells it (a mention).
+MENTION_SCHEMA = pa.schema([
+    *_ORDER,
+    pa.field("event_index", pa.int32()),
+    pa.field("report_id", pa.string()),
+    pa.field("event", pa.string()),  # Event JSON
+    pa.field("cells", pa.list_(pa.string())),  # blocking cells (blocking.cell_text)
+    pa.field("block", pa.string()),  # the first cell, which names the component; null: placeless
+])
 
 _pipeline = None
 
@@ -41,6 +74,23 @@ def pipeline():
 
         _pipeline = Pipeline()
     return _pipeline
+
+
+def _rows(batches: Iterable[pa.RecordBatch], *columns: str) -> Iterator[tuple]:
+    """The rows of record batches as tuples of the named columns."""
+    for batch in batches:
+        yield from zip(*(batch.column(name).to_pylist() for name in columns))
+
+
+def _batches(rows: Iterable[dict], schema: pa.Schema, size: int = _BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+    chunk: list[dict] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+            chunk = []
+    if chunk:
+        yield pa.RecordBatch.from_pylist(chunk, schema=schema)
 
 
 # -- input ---------------------------------------------------------------------------------
@@ -58,12 +108,12 @@ def path_order(uri: str) -> tuple[str, ...]:
     return tuple(source_path(uri).split("/"))
 
 
-def number_lines(first_lines: dict[tuple[str, int], int]) -> Callable[[Iterable], Iterator[tuple]]:
+def number_lines(first_lines: dict[tuple[str, int], int]) -> Callable[[Iterable[tuple]], Iterator[tuple]]:
     """Rows of Spark's text reader `(raw, path, block_start)` -> `(order, source, line, raw)`.
 
     A split file's lines are read chunk by chunk, each chunk in order; `first_lines`
     gives the line number of each chunk's first line, so numbers are the file's own."""
-    def numbered(rows: Iterable) -> Iterator[tuple]:
+    def numbered(rows: Iterable[tuple]) -> Iterator[tuple]:
         chunk, line = None, 0
         for raw, path, start in rows:
             if (path, start) != chunk:
@@ -73,6 +123,12 @@ def number_lines(first_lines: dict[tuple[str, int], int]) -> Callable[[Iterable]
             if raw.strip():  # blank lines are skipped, as ingest does
                 yield (path_order(path), line, 0), source_path(path), line, bytes(raw)
     return numbered
+
+
+def jsonl_records(first_lines: dict[tuple[str, int], int]) -> Callable[[Iterable[pa.RecordBatch]], Iterator[tuple]]:
+    """Batches of `(raw, path, start)` lines -> records `(order, source, line, data)`."""
+    numbered = number_lines(first_lines)
+    return lambda batches: numbered(_rows(batches, "raw", "path", "start"))
 
 
 def _json_value(value):
@@ -89,63 +145,61 @@ def parquet_record(row: dict) -> bytes:
                       ensure_ascii=False).encode("utf-8")
 
 
-def parse(kind: str, published: date | None, outlet: str | None, max_bytes: int
-          ) -> Callable[[Iterable[tuple]], Iterator[tuple]]:
-    """Input records `(order, source, line, data)` -> outcomes:
+def parquet_records(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple]:
+    """Batches of Parquet rows (record fields, `_path`, `_row`) -> records."""
+    for batch in batches:
+        for values in batch.to_pylist():
+            source, number = values.pop("_path"), values.pop("_row") + 1
+            yield (path_order(source), number, 0), source_path(source), number, parquet_record(values)
 
-    `("report", order, report_id, report_json, first)` or `("reject", order, source, line,
-    reason, first)`; `first` marks an input record's first outcome (a feed file may hold
-    many reports), so counting them counts what was read. `kind` is "record" (a JSON
-    line or a Parquet row as JSON) or "file" (a whole file, read as ingest reads files).
-    """
-    def outcomes(records: Iterable[tuple]) -> Iterator[tuple]:
-        for order, source, line, data in records:
+
+def file_records(batches: Iterable[pa.RecordBatch]) -> Iterator[tuple]:
+    """Batches of whole files `(path, content)` -> records."""
+    for path, content in _rows(batches, "path", "content"):
+        yield (path_order(path), 0, 0), source_path(path), None, bytes(content)
+
+
+def parse(records_of: Callable[[Iterable[pa.RecordBatch]], Iterator[tuple]], kind: str, published: date | None,
+          outlet: str | None, max_bytes: int) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+    """Input batches -> `PARSED_SCHEMA` batches: each record read by `kharita.ingest`
+    (`records_of` turns the batches into `(order, source, line, data)`). `kind` is
+    "record" (a JSON line or a Parquet row as JSON) or "file" (a whole file, read as
+    ingest reads files; a feed may hold many reports)."""
+    def outcomes(records: Iterable[tuple]) -> Iterator[dict]:
+        for (path, line, _), source, line_no, data in records:
             name = _JSONL_NAME if kind == "record" else Path(source).name
             items = read_bytes(data, name, published, outlet, max_bytes=max_bytes)
             for index, item in enumerate(items):
-                where = (order[0], order[1], index)
+                where = {"path": list(path), "line": line, "item": index, "opens_record": index == 0}
                 if isinstance(item, Rejected):
                     # "feed.xml entry 3": keep what names the part of the file
                     detail = item.origin[len(name):] if kind == "file" and item.origin.startswith(name) else ""
-                    yield "reject", where, source + detail, line, item.reason, index == 0
+                    yield {"kind": "reject", **where, "source": source + detail, "line_no": line_no,
+                           "reason": item.reason}
                 else:
                     report = item.model_copy(update={"origin": source})
-                    yield "report", where, report.id, report.model_dump_json(), index == 0
-    return outcomes
-
-
-def first_in_order(a: tuple, b: tuple) -> tuple:
-    """Of two copies of one report (same text and address), the one ingest reads first."""
-    return a if a[0] <= b[0] else b
+                    yield {"kind": "report", **where, "report_id": report.id, "report": report.model_dump_json()}
+    return lambda batches: _batches(outcomes(records_of(batches)), PARSED_SCHEMA)
 
 
 # -- extraction ----------------------------------------------------------------------------
 
-def extract(items: Iterable[tuple]) -> Iterator[tuple]:
-    """`(report_id, (order, report_json))` -> `("report", n_events)` per report and
-    `("mention", order, report_id, event_json, cells)` per event, in pipeline order."""
+def extract(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """Batches of reports `(path, line, item, report_id, report)` -> `MENTION_SCHEMA`
+    batches: each report's events, in pipeline order, with their blocking cells."""
     run = pipeline()
-    for report_id, (order, report_json) in items:
-        report = Report.model_validate_json(report_json)
-        events = run(report)
-        yield "report", len(events)
-        for index, event in enumerate(events):
-            keys = blocking.geo_keys(event.latitude, event.longitude, event.location)
-            cells = blocking.mention_cells(event.event_type, event.event_date, keys)
-            yield "mention", order + (index,), report_id, event.model_dump_json(), cells
+
+    def mentions() -> Iterator[dict]:
+        for path, line, item, report_id, report_json in _rows(batches, "path", "line", "item", "report_id", "report"):
+            for index, event in enumerate(run(Report.model_validate_json(report_json))):
+                keys = blocking.geo_keys(event.latitude, event.longitude, event.location)
+                cells = [blocking.cell_text(c) for c in blocking.mention_cells(event.event_type, event.event_date, keys)]
+                yield {"path": path, "line": line, "item": item, "event_index": index, "report_id": report_id,
+                       "event": event.model_dump_json(), "cells": cells, "block": cells[0] if cells else None}
+    return _batches(mentions(), MENTION_SCHEMA)
 
 
 # -- merging -------------------------------------------------------------------------------
-
-# Mentions with neither coordinates nor a place name match nothing (`same_happening`):
-# they share one component of their own.
-PLACELESS = -1
-
-
-def component(component_of: dict, cells: tuple) -> int:
-    """The component of a mention, from its cells (all in one component)."""
-    return component_of[cells[0]] if cells else PLACELESS
-
 
 def _scratch_dir() -> str | None:
     """Where an executor keeps scratch files: the cluster manager's local dirs, if given."""
@@ -156,9 +210,20 @@ def _scratch_dir() -> str | None:
     return None
 
 
-def _footprint(store, event: Event) -> tuple | None:
-    """For a merged event of several reports: one of its cells and its footprint, when the
-    footprint holds cells that none of its mentions occupies (see `blocking`)."""
+def _scratch_pragmas(dbapi_connection, _record) -> None:
+    """A replay's store is scratch, thrown away if the task fails: no fsync, and a large
+    page cache (the store's own pragmas still apply)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute("PRAGMA cache_size=-65536")  # 64 MB
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.close()
+
+
+def _footprint(store, event: Event) -> str | None:
+    """For a merged event of several reports: one of its cells and its footprint (as
+    JSON of cell texts), when the footprint holds cells that none of its mentions
+    occupies (see `blocking`)."""
     buckets, keys, own = [], [], set()
     for mention, _reason in store.mentions(event.event_id_cnty):
         mention_keys = blocking.geo_keys(mention.latitude, mention.longitude, mention.location)
@@ -168,15 +233,16 @@ def _footprint(store, event: Event) -> tuple | None:
     cells = blocking.footprint(event.event_type, buckets, keys)
     if not own or set(cells) <= own:
         return None
-    return next(iter(sorted(own, key=repr))), cells
+    anchor = next(iter(sorted(own, key=repr)))
+    return json.dumps([blocking.cell_text(anchor), [blocking.cell_text(c) for c in cells]])
 
 
-def _by_report(items: Iterable[tuple]) -> Iterator[tuple[Report, list[Event]]]:
-    """Sorted replay items -> (report, its mentions) in order. Only the report's id is
-    needed to merge: the stored copy is a stub."""
+def _by_report(rows: Iterable[tuple[str, str]]) -> Iterator[tuple[Report, list[Event]]]:
+    """Sorted `(report_id, event_json)` -> (report, its mentions) in order. Only the
+    report's id is needed to merge: the stored copy is a stub."""
     current: str | None = None
     batch: list[Event] = []
-    for (_order, _component), (report_id, event_json) in items:
+    for report_id, event_json in rows:
         if report_id != current and batch:
             yield Report(id=current, text=""), batch
             batch = []
@@ -186,33 +252,41 @@ def _by_report(items: Iterable[tuple]) -> Iterator[tuple[Report, list[Event]]]:
         yield Report(id=current, text=""), batch
 
 
-def replay(items: Iterable[tuple]) -> Iterator[tuple]:
+def replay_schema() -> pa.Schema:
+    """`output_schema()` plus `footprint`: JSON `[cell, [cells]]` for a merged event whose
+    footprint must be checked (see `blocking.close_components`), else null."""
+    return output_schema().append(pa.field("footprint", pa.string()))
+
+
+def replay(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
     """Merge one partition's mentions through a scratch store, as `kharita ingest` would.
 
-    `items` are `((order, component), (report_id, event_json))` sorted by order: each
-    report's mentions arrive together and in pipeline order, reports in ingest order.
-    Components in one partition never meet (see `blocking`), so sharing a store changes
-    nothing. Yields `("event", event_json)` per merged event and `("footprint", cell,
-    cells)` for merged events whose footprint must be checked.
-    """
+    Input: `(report_id, event)` rows sorted by ingest order, so each report's mentions
+    arrive together and in pipeline order. Components in one partition never meet (see
+    `blocking`), so sharing a store changes nothing. Output: `replay_schema()` batches,
+    one row per merged event, in the export's columns."""
+    from ..export import events_table
     from ..store import EventFilter, Store
 
+    schema = replay_schema()
     with tempfile.TemporaryDirectory(prefix="kharita-merge-", dir=_scratch_dir()) as scratch:
         store = Store(Path(scratch) / "merge.db")
         try:
-            store.add_many(_by_report(items))
-            offset = 0
-            while True:
-                page = store.events(EventFilter(limit=_PAGE, offset=offset))
-                for event in page:
-                    yield "event", event.model_dump_json()
-                    if len(event.report_ids) > 1:
-                        found = _footprint(store, event)
-                        if found is not None:
-                            yield "footprint", *found
-                if len(page) < _PAGE:
+            from sqlalchemy import event as sqlalchemy_event
+
+            sqlalchemy_event.listen(store.engine, "connect", _scratch_pragmas)
+            store.engine.dispose()  # connections opened from now on get the scratch pragmas
+            store.add_many(_by_report(_rows(batches, "report_id", "event")))
+            page = store.events_page(EventFilter(limit=_PAGE))
+            while page.items:
+                table = events_table(page.items)
+                months = pa.array([event_month(e) for e in page.items], pa.string())
+                footprints = pa.array([_footprint(store, e) if len(e.report_ids) > 1 else None for e in page.items],
+                                      pa.string())
+                yield from pa.Table.from_arrays([*table.columns, months, footprints], schema=schema).to_batches()
+                if page.next_cursor is None:
                     break
-                offset += _PAGE
+                page = store.events_page(EventFilter(limit=_PAGE, cursor=page.next_cursor))
         finally:
             store.close()
 
@@ -223,31 +297,8 @@ def event_month(event: Event) -> str:
     return event.event_date.strftime("%Y-%m")
 
 
-def output_schema():
+def output_schema() -> pa.Schema:
     """`kharita export --format parquet`'s columns, plus `event_month` to partition by."""
-    import pyarrow as pa
-
     from ..export import events_table
 
     return events_table([]).schema.append(pa.field("event_month", pa.string()))
-
-
-def event_rows(items: Iterable[tuple]) -> Iterator[tuple]:
-    """`("event", event_json)` -> rows of `output_schema()`, built by `export.events_table`
-    (so values are the single-process export's, column for column)."""
-    from ..export import events_table
-
-    names = output_schema().names
-    chunk: list[Event] = []
-
-    def flush() -> Iterator[tuple]:
-        for event, row in zip(chunk, events_table(chunk).to_pylist()):
-            row["event_month"] = event_month(event)
-            yield tuple(row[name] for name in names)
-        chunk.clear()
-
-    for _tag, event_json in items:
-        chunk.append(Event.model_validate_json(event_json))
-        if len(chunk) >= _PAGE:
-            yield from flush()
-    yield from flush()
