@@ -13,7 +13,9 @@ PostgreSQL gets a row-for-row copy of that SQLite store.
 It then serves the store with `kharita serve --workers N` on 127.0.0.1 and drives it with
 `wrk` (Debian package `wrk`) for `--duration` seconds per backend, after a warm-up, over a
 fixed set of pseudo-random queries (same seed, same queries for both backends), and prints
-requests/s and latency percentiles (p50, p90, p99, as wrk measures them) per backend.
+requests/s and latency percentiles (p50, p90, p99, as wrk measures them) per backend. Pages
+are of event summaries (no evidence spans), as the API lists them by default; `--evidence`
+asks for whole events (`evidence=true`) instead.
 
 PostgreSQL: `--pg-url` (default $KHARITA_BENCH_PG or the local kharita_bench database). The
 tables of that database are dropped and rebuilt when the store is (re)built: point it at a
@@ -147,9 +149,9 @@ def build(url: str, seed: list[Event], n: int, rebuild: bool, sqlite_url: str) -
     return {"events": events, "built": how, "build_seconds": seconds}
 
 
-def query_paths(seed: list[Event], count: int, limit: int) -> list[str]:
+def query_paths(seed: list[Event], count: int, limit: int, evidence: bool = False) -> list[str]:
     """Page queries a map client makes: a box of 1-2 degrees around a place events happen
-    at, and a date range of one to six months, sorted by date."""
+    at, and a date range of one to six months, sorted by date (with `evidence`, of whole events)."""
     rng = random.Random(SEED + 1)
     paths = []
     for _ in range(count):
@@ -160,7 +162,7 @@ def query_paths(seed: list[Event], count: int, limit: int) -> list[str]:
         first = START + timedelta(days=rng.randrange(SPAN_DAYS - 180))
         last = first + timedelta(days=rng.randrange(30, 181))
         paths.append(f"/api/events?bbox={','.join(f'{v:.3f}' for v in box)}&date_from={first}&date_to={last}"
-                     f"&limit={limit}")
+                     f"&limit={limit}" + ("&evidence=true" if evidence else ""))
     return paths
 
 
@@ -248,13 +250,16 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / _TICKS
 
 
-def page_sizes(base: str, paths: list[str], sample: int = 50) -> float:
-    """Mean events per page over a sample of the queries (and a check that they answer 200)."""
-    total = 0
+def page_sizes(base: str, paths: list[str], sample: int = 50) -> tuple[float, float]:
+    """Mean events and bytes per page over a sample of the queries (and a check that they answer 200)."""
+    events = size = 0
     for path in paths[:sample]:
         with urllib.request.urlopen(base + path, timeout=10) as resp:
-            total += len(json.load(resp)["items"])
-    return total / min(sample, len(paths))
+            body = resp.read()
+        events += len(json.loads(body)["items"])
+        size += len(body)
+    pages = min(sample, len(paths))
+    return events / pages, size / pages
 
 
 _DURATION_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
@@ -296,6 +301,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--limit", type=int, default=50, help="events per page")
     parser.add_argument("--queries", type=int, default=2000, help="distinct queries cycled through")
+    parser.add_argument("--evidence", action="store_true", help="pages of whole events (evidence=true)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the stores even if they look built")
     parser.add_argument("--json", action="store_true", help="one JSON line per backend as well")
     args = parser.parse_args()
@@ -304,7 +310,7 @@ def main() -> None:
 
     print("seeding events through the pipeline ...", file=sys.stderr)
     seed = seed_events()
-    paths = query_paths(seed, args.queries, args.limit)
+    paths = query_paths(seed, args.queries, args.limit, args.evidence)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "pages.lua"
@@ -317,7 +323,7 @@ def main() -> None:
             built = build(url, seed, args.events, args.rebuild, f"sqlite:///{args.sqlite_path}")
             process, base = serve(url, args.workers)
             try:
-                mean_page = page_sizes(base, paths)
+                mean_page, mean_bytes = page_sizes(base, paths)
                 run_wrk(base, script, args.warmup, args.connections, args.threads)
                 load_before = os.getloadavg()[0]
                 server_pids, database_pids = serving_pids(process, url)
@@ -338,19 +344,23 @@ def main() -> None:
                                for part, seconds in zip(("server", "database", "wrk"), split)},
                             "capacity_per_s": round(1000 * (os.cpu_count() or 1) / cpu_ms),
                             "connections": args.connections, "limit": args.limit,
-                            "mean_events_per_page": round(mean_page, 1), **measured,
+                            "mean_events_per_page": round(mean_page, 1),
+                            "mean_kb_per_page": round(mean_bytes / 1000, 1),
+                            "evidence": args.evidence, **measured,
                             "load_average_before": round(load_before, 1), "cpus": os.cpu_count()})
             if measured["non_2xx"] or measured["socket_errors"] or "p99_ms" not in measured:
                 print(wrk_output, file=sys.stderr)
 
-    print(f"\n/api/events bbox + date-range pages of up to {args.limit}, {args.duration} s per backend, "
+    print(f"\n/api/events bbox + date-range pages of up to {args.limit}"
+          f"{' with evidence' if args.evidence else ''}, {args.duration} s per backend, "
           f"{args.workers} uvicorn workers, wrk -t{args.threads} -c{args.connections}, {os.cpu_count()} CPUs")
     print(f"{'backend':<11} {'events':>8} {'req/s':>7} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
-          f"{'events/page':>11} {'non-2xx':>7} {'load':>5} {'CPU ms/req':>10} {'CPU-bound req/s':>15}")
+          f"{'events/page':>11} {'kB/page':>7} {'non-2xx':>7} {'load':>5} {'CPU ms/req':>10} {'CPU-bound req/s':>15}")
     for r in results:
         pct = {p: r.get(f"{p}_ms", float("nan")) for p in ("p50", "p90", "p99")}  # nan: wrk gave none
         print(f"{r['backend']:<11} {r['events']:>8,} {r['requests_per_s']:>7,} {pct['p50']:>7.2f} "
-              f"{pct['p90']:>7.2f} {pct['p99']:>7.2f} {r['mean_events_per_page']:>11} {r['non_2xx']:>7} "
+              f"{pct['p90']:>7.2f} {pct['p99']:>7.2f} {r['mean_events_per_page']:>11} {r['mean_kb_per_page']:>7} "
+              f"{r['non_2xx']:>7} "
               f"{r['load_average_before']:>5} {r['cpu_ms_per_request']:>10} {r['capacity_per_s']:>15,}")
     print("load: the 1-minute load average before the run (other jobs share the cores); CPU ms/req: "
           "server + database + wrk (each apart in --json);\nCPU-bound req/s: the rate those CPU costs allow on these "

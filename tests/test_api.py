@@ -21,6 +21,7 @@ from kharita.api import (
     CONTEXT_ONLY_FIELDS,
     STATIC_DIR,
     ApiSettings,
+    EventSummary,
     build_snippet,
     create_app,
     evidence_snippets,
@@ -29,7 +30,7 @@ from kharita.api import (
 )
 from kharita.control import ControlClaim
 from kharita.models import ACLED_COLUMNS, Claim, Event, HealthAttack, Report, Span
-from kharita.store import Store
+from kharita.store import SUMMARY_EXCLUDE, Store
 
 IDLIB_TEXT = (
     "Syrian government helicopters dropped a barrel bomb on Ariha on Monday, March 4, "
@@ -224,16 +225,44 @@ def writer(store):
 
 # -- /api/events -------------------------------------------------------------
 
-def test_events_page_of_event_json(client):
+def test_events_page_of_event_summaries(client):
     resp = client.get("/api/events")
     assert resp.headers["content-type"].startswith("application/json")
     body = resp.json()
     assert set(body) == {"items", "next_cursor"} and body["next_cursor"] is None
     assert ids(resp) == ["SYR9001", "SYR9002", "SYR9003"]
+    # Every field but the evidence spans, of the event and of its claims.
+    for item, event in zip(body["items"], EVENTS):
+        assert item == event.model_dump(mode="json", exclude=SUMMARY_EXCLUDE)
+        assert "evidence" not in item and all("evidence" not in c for c in item["claims"])
+        EventSummary.model_validate(item)
     first = body["items"][0]
-    assert Event.model_validate(first) == BARREL_BOMB
-    assert first["event_date"] == "2024-03-04"
+    assert first["event_date"] == "2024-03-04" and first["actor1"] == "Military Forces of Syria (2000-)"
+    assert first["claims"] == [{"kind": "fatalities", "value": 3, "victims": "civilians",
+                                "source": "local activists", "approximate": False}]
+
+
+@pytest.mark.parametrize("flag", ["true", "1", "yes"])
+def test_events_page_with_evidence_is_of_whole_events(client, flag):
+    body = client.get(f"/api/events?evidence={flag}").json()
+    assert [Event.model_validate(item) for item in body["items"]] == EVENTS
+    first = body["items"][0]
     assert first["evidence"]["actor1"][0]["text"] == "Syrian government helicopters"
+    assert first["claims"][0]["evidence"][0]["text"] == "killing three civilians"
+    assert "evidence" not in client.get("/api/events?evidence=false").json()["items"][0]
+
+
+def test_a_cursor_pages_on_with_or_without_evidence(client):
+    first = client.get("/api/events?limit=2").json()
+    rest = client.get("/api/events", params={"limit": 2, "evidence": "true", "cursor": first["next_cursor"]}).json()
+    assert [e["event_id_cnty"] for e in first["items"] + rest["items"]] == ["SYR9001", "SYR9002", "SYR9003"]
+    assert "evidence" in rest["items"][0] and rest["next_cursor"] is None
+
+
+def test_bad_evidence_flag_is_422(client):
+    for path in ("/api/events", "/api/events.geojson"):
+        body = problem(client.get(f"{path}?evidence=maybe"), 422)
+        assert body["errors"][0]["loc"] == ["query", "evidence"]
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -360,8 +389,9 @@ def test_sql_in_query_strings_is_only_text(client, injection):
 
 # -- /api/events.geojson -----------------------------------------------------
 
-def test_geojson_feature_collection(client):
-    resp = client.get("/api/events.geojson")
+@pytest.mark.parametrize("evidence", [False, True])
+def test_geojson_feature_collection(client, evidence):
+    resp = client.get("/api/events.geojson", params={"evidence": "true"} if evidence else {})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("application/geo+json")
     fc = resp.json()
@@ -372,15 +402,28 @@ def test_geojson_feature_collection(client):
         assert feature["type"] == "Feature"
         assert feature["geometry"] == {"type": "Point", "coordinates": [event.longitude, event.latitude]}
         props = feature["properties"]
-        assert set(ACLED_COLUMNS) | {"event_id", "weapons", "claims", "evidence_snippets"} <= set(props)
+        assert set(ACLED_COLUMNS) | {"event_id", "weapons", "injuries", "confidence", "report_ids",
+                                     "claims"} <= set(props)
+        assert ("evidence_snippets" in props) is evidence
         assert props["event_id"] == event.event_id_cnty
         assert {k: props[k] for k in ACLED_COLUMNS} == event.model_dump(mode="json", include=set(ACLED_COLUMNS))
-        assert props["weapons"] == event.weapons
-        assert props["claims"] == [c.model_dump(mode="json") for c in event.claims]
+        assert props["weapons"] == event.weapons and props["report_ids"] == event.report_ids
+        assert props["confidence"] == event.confidence and props["injuries"] == event.injuries
+        claims = [c.model_dump(mode="json", exclude=set() if evidence else {"evidence"}) for c in event.claims]
+        assert props["claims"] == claims
+
+
+def test_geojson_without_evidence_is_the_full_page_less_its_evidence(client):
+    full = client.get("/api/events.geojson?evidence=true").json()
+    for feature in full["features"]:
+        del feature["properties"]["evidence_snippets"]
+        for claim in feature["properties"]["claims"]:
+            del claim["evidence"]
+    assert client.get("/api/events.geojson").json() == full
 
 
 def test_geojson_snippet_highlights_equal_the_span_texts(client):
-    features = {f["id"]: f for f in client.get("/api/events.geojson").json()["features"]}
+    features = {f["id"]: f for f in client.get("/api/events.geojson?evidence=true").json()["features"]}
     for event in LOCATED:
         snippets = features[event.event_id_cnty]["properties"]["evidence_snippets"]
         assert [s["report_id"] for s in snippets] == event.report_ids
@@ -407,7 +450,7 @@ def test_geojson_applies_filters_and_pages(client):
 
 
 def test_report_markup_comes_back_as_plain_json_text(client):
-    fc = client.get("/api/events.geojson?admin1=aleppo").json()
+    fc = client.get("/api/events.geojson?admin1=aleppo&evidence=true").json()
     snippet = fc["features"][0]["properties"]["evidence_snippets"][0]
     assert SCRIPT in snippet["text"] and IMG in snippet["text"]
     assert snippet["url"] == "javascript:alert(1)"  # returned as data; the page only links http(s)
@@ -778,10 +821,21 @@ def test_openapi_describes_the_api(client):
     params = {p["name"] for p in spec["paths"]["/api/events"]["get"]["parameters"]}
     assert params == {"date_from", "date_to", "event_type", "sub_event_type", "actor", "side", "country", "admin1",
                       "q", "fatalities_min", "fatalities_max", "bbox", "lat", "lon", "radius_km", "sort", "limit",
-                      "cursor", "type", "place"}
+                      "cursor", "type", "place", "evidence"}
+    for path in ("/api/events", "/api/events.geojson"):
+        (evidence,) = [p for p in spec["paths"][path]["get"]["parameters"] if p["name"] == "evidence"]
+        assert evidence["schema"] == {"type": "boolean", "default": False, "title": "Evidence"}
+        assert "/api/events/{event_id}" in evidence["description"]
+    health = {p["name"] for p in spec["paths"]["/api/health-attacks"]["get"]["parameters"]}
+    assert "evidence" not in health and "cursor" in health
     schemas = spec["components"]["schemas"]
-    assert {"Event", "EventList", "FeatureCollection", "EventProperties", "Snippet", "Problem", "ReportIn",
-            "ReportCreated", "Histogram", "ControlMap", "HealthAttackRow"} <= set(schemas)
+    assert {"Event", "EventSummary", "ClaimSummary", "HealthAttackSummary", "EventList", "FeatureCollection",
+            "EventProperties", "Snippet", "Problem", "ReportIn", "ReportCreated", "Histogram", "ControlMap",
+            "HealthAttackRow"} <= set(schemas)
+    assert "evidence" in schemas["Event"]["properties"] and "evidence" not in schemas["EventSummary"]["properties"]
+    assert "evidence" not in schemas["ClaimSummary"]["properties"]
+    assert schemas["EventList"]["properties"]["items"]["items"] == {"anyOf": [
+        {"$ref": "#/components/schemas/EventSummary"}, {"$ref": "#/components/schemas/Event"}]}
     assert "evidence_snippets" in schemas["EventProperties"]["properties"]
     post = spec["paths"]["/api/reports"]["post"]
     assert post["security"] == [{"HTTPBearer": []}]

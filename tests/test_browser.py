@@ -167,6 +167,13 @@ def _listed_dates(page) -> list[str]:
     return [m.split(" · ")[0] for m in metas]
 
 
+def _event_panel(page, event_id: str):
+    """The side panel of an event, once its evidence is in (list pages come without it)."""
+    panel = page.locator(f'#kh-panel .kh-event[data-event-id="{event_id}"][data-evidence="loaded"]')
+    panel.wait_for()
+    return panel
+
+
 def _api(page, base_url: str, path: str):
     response = page.request.get(base_url + path)
     assert response.ok, (path, response.status)
@@ -202,8 +209,7 @@ def test_markers_panel_evidence_and_no_script_execution(page):
 
     # Click a marker: the side panel shows the event, its claims and its evidence highlighted.
     page.locator(f'.kh-marker[data-event-id="{BARREL_BOMB.event_id_cnty}"]').click()
-    panel = page.locator(f'#kh-panel .kh-event[data-event-id="{BARREL_BOMB.event_id_cnty}"]')
-    panel.wait_for()
+    panel = _event_panel(page, BARREL_BOMB.event_id_cnty)
     text = panel.inner_text()
     for value in ("Air/drone strike", "Explosions/Remote violence", "2024-03-04 (exact day)",
                   "Ariha, Idlib, Syria", "Military Forces of Syria (2000-)", "Civilians (Syria)", "barrel bomb",
@@ -219,8 +225,7 @@ def test_markers_panel_evidence_and_no_script_execution(page):
 
     # The list opens the other event; report markup shows as text and never runs.
     page.locator(f'.kh-item[data-event-id="{SHOOTING.event_id_cnty}"]').click()
-    panel = page.locator(f'#kh-panel .kh-event[data-event-id="{SHOOTING.event_id_cnty}"]')
-    panel.wait_for()
+    panel = _event_panel(page, SHOOTING.event_id_cnty)
     assert "Attack" in panel.inner_text()
     assert panel.locator("mark[data-field='fatalities']").first.inner_text() == "shot dead two aid workers"
     quote = panel.locator("blockquote").text_content()
@@ -232,6 +237,41 @@ def test_markers_panel_evidence_and_no_script_execution(page):
     page.wait_for_timeout(200)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     _shot(page, "map-script.png")
+
+
+def test_the_panel_shows_the_facts_at_once_and_the_evidence_when_it_comes(page, base_url):
+    # The map's pages carry no evidence: the panel fetches the event when it opens.
+    features = _api(page, base_url, "/api/events.geojson")["features"]
+    assert features and all("evidence_snippets" not in f["properties"] for f in features)
+    held, asked = [], []
+    page.on("request", lambda request: asked.append(request.url) if "/api/events/" in request.url else None)
+    page.route("**/api/events/*", lambda route: held.append(route))  # held until released below
+    page.locator(f'.kh-item[data-event-id="{BARREL_BOMB.event_id_cnty}"]').click()
+    panel = page.locator(f'#kh-panel .kh-event[data-event-id="{BARREL_BOMB.event_id_cnty}"]')
+    loading = panel.and_(page.locator("[data-evidence='loading']"))
+    loading.wait_for()
+    text = loading.inner_text()
+    assert "Ariha, Idlib, Syria" in text and "3 civilians killed, according to local activists" in text
+    assert "Loading the evidence" in text and loading.locator("blockquote").count() == 0
+    while not held:
+        page.wait_for_timeout(20)
+    held.pop().continue_()
+    loaded = _event_panel(page, BARREL_BOMB.event_id_cnty)
+    assert loaded.locator("mark[data-field='location']").inner_text() == "Ariha"
+    assert "Loading" not in loaded.inner_text()
+    assert page.evaluate("document.activeElement.id") == "kh-panel-title"  # still in the panel
+
+    # Opened again, the event comes from the page's own copy; an answer that fails says so.
+    page.keyboard.press("Escape")
+    page.unroute("**/api/events/*")
+    page.route("**/api/events/*", lambda route: route.abort())
+    page.locator(f'.kh-item[data-event-id="{BARREL_BOMB.event_id_cnty}"]').click()
+    _event_panel(page, BARREL_BOMB.event_id_cnty)
+    page.locator(f'.kh-item[data-event-id="{SHOOTING.event_id_cnty}"]').click()
+    failed = page.locator(f'#kh-panel .kh-event[data-event-id="{SHOOTING.event_id_cnty}"][data-evidence="failed"]')
+    failed.wait_for()
+    assert "Could not load the evidence" in failed.inner_text() and "Aleppo" in failed.inner_text()
+    assert [url.rsplit("/", 1)[1] for url in asked] == [BARREL_BOMB.event_id_cnty, SHOOTING.event_id_cnty]
 
 
 def test_keyboard_opens_the_panel_and_escape_closes_it(page):
@@ -354,8 +394,7 @@ def test_health_view_lists_and_maps_the_register(samples_page, samples_url):
     row = page.locator(f'#kh-health-table tr[data-event-id="{hit["event_id"]}"]')
     assert hit["attack_type"] in row.inner_text()
     row.locator("button").click()
-    panel = page.locator(f'#kh-panel .kh-event[data-event-id="{hit["event_id"]}"]')
-    panel.wait_for()
+    panel = _event_panel(page, hit["event_id"])
     assert hit["attack_type"] in panel.inner_text() and "hospital" in panel.inner_text()
     assert panel.locator("blockquote mark").count() > 0
     assert panel.locator("a[href='https://example.org/saraqib-hospital']").count() >= 1
@@ -378,7 +417,7 @@ def test_flagship_report_on_the_map(flagship_page):
     assert page.locator("#kh-list .kh-item").count() >= 4
     item = page.locator(".kh-item", has_text="Government regains territory").filter(has_text="Halfaya").first
     item.click()
-    panel = page.locator("#kh-panel .kh-event")
+    panel = page.locator("#kh-panel .kh-event[data-evidence='loaded']")
     panel.wait_for()
     text = panel.inner_text()
     assert "Government regains territory" in text and "Halfaya, Hama, Syria" in text

@@ -23,6 +23,7 @@ from kharita.store import (
     Store,
     _alembic_config,
     database_state,
+    event_summary,
     head_revision,
     metadata,
     watch_feeds_table,
@@ -133,6 +134,25 @@ def test_watch_tables_made_by_an_older_kharita_watch_are_adopted(db_url):
     assert schema_differences(Store(db_url).engine.url.render_as_string(hide_password=False)) == []
 
 
+def test_migration_0006_gives_stored_events_their_summaries(db_url, report, event):
+    store = Store(db_url)
+    store.add(report, [event])
+    config = _alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")  # as a database of the previous Kharita holds it
+    config.attributes.pop("connection")
+    assert store.schema_version == 5
+    store.close()
+    store = Store(db_url)  # upgrades: the summaries come from the stored records
+    assert (store.revision, store.schema_version) == (head_revision(), SCHEMA_VERSION)
+    (summary,) = store.events_page(EventFilter(), raw=True, evidence=False).items
+    assert summary == event_summary(event) and '"evidence"' not in summary
+    assert store.events() == [event]  # the record itself unchanged
+    store.close()
+    assert schema_differences(Store(db_url).engine.url.render_as_string(hide_password=False)) == []
+
+
 def make_v1_database(path, report: Report, event) -> None:
     db = sqlite3.connect(path)
     db.executescript(V1_SCHEMA)
@@ -162,6 +182,7 @@ def test_a_database_from_before_migrations_opens_and_upgrades(tmp_path, report, 
     assert store.events(EventFilter(side="civilians")) == [event]  # side2, filled from the record
     assert store.events(EventFilter(text="market")) == [event]  # notes, likewise
     assert store.add(report, [event]) is False
+    assert store.events_page(EventFilter(), raw=True, evidence=False).items == [event_summary(event)]
     store.close()
     assert schema_differences(f"sqlite:///{path}") == []
 

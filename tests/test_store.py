@@ -11,9 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from kharita.models import Event, Report
 from kharita.store import (
     SCHEMA_VERSION,
+    SUMMARY_EXCLUDE,
     EventFilter,
     SchemaError,
     Store,
+    event_summary,
     great_circle_km,
 )
 
@@ -267,6 +269,36 @@ def test_raw_pages_are_the_stored_records(store):
     page = store.events_page(EventFilter(limit=3), raw=True)
     assert all(isinstance(item, str) for item in page.items)
     assert [Event.model_validate_json(item) for item in page.items] == events[:3]
+
+
+def test_pages_without_evidence_are_the_stored_summaries(store, report, event):
+    """Every write keeps the event's summary (its record less the evidence spans) beside the
+    record: new events, events rebuilt by a merge and by a split alike."""
+    add_corpus(store)
+    store.add(report, [event])  # evidence spans on the event and on its claim
+    again = Report.create("Another report about the strike on Saraqib.", published=event.event_date)
+    store.add(again, [event.model_copy(update={"event_id_cnty": "SYR000000000002", "report_ids": [again.id],
+                                               "fatalities": 4})])
+    merged = store.event(event.event_id_cnty)
+    assert set(merged.report_ids) == {report.id, again.id} and merged.evidence  # merged, with its evidence
+
+    def pages_agree() -> None:
+        events = store.events()
+        summaries = store.events_page(EventFilter(), raw=True, evidence=False).items
+        assert summaries == [event_summary(e) for e in events]
+        assert all('"evidence"' not in s for s in summaries)
+        light = store.events_page(EventFilter(), evidence=False).items
+        assert light == [Event.model_validate(e.model_dump(exclude=SUMMARY_EXCLUDE)) for e in events]
+        assert [e.evidence for e in light] == [{}] * len(events)
+
+    pages_agree()
+    store.split(event.event_id_cnty, again.id)
+    assert len(store.events()) == len(HAPPENINGS) + 2
+    pages_agree()
+    # Pages with and without evidence are the same pages: a cursor serves both.
+    first = store.events_page(EventFilter(limit=3, sort="-fatalities"), evidence=False)
+    rest = store.events_page(EventFilter(sort="-fatalities", cursor=first.next_cursor))
+    assert ids(first.items + rest.items) == ids(store.events(EventFilter(sort="-fatalities")))
 
 
 def test_histogram(store):

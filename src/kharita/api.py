@@ -2,11 +2,12 @@
 
 `create_app(store, settings)` returns a FastAPI app (OpenAPI at ``/openapi.json``):
 
-- ``GET /api/events``               events (the `Event` model), filtered, sorted, paged by cursor:
-  ``{"items": [...], "next_cursor": str | null}``;
+- ``GET /api/events``               events, filtered, sorted, paged by cursor:
+  ``{"items": [...], "next_cursor": str | null}``; each item an `EventSummary` (the `Event`
+  without its evidence spans), or the whole `Event` with ``evidence=true``;
 - ``GET /api/events.geojson``       the located events of a page as a GeoJSON FeatureCollection
-  whose properties carry the ACLED fields and the evidence as sentence snippets of the reports,
-  plus ``next_cursor``;
+  whose properties carry the ACLED fields and claims (with ``evidence=true``, also the evidence
+  as sentence snippets of the reports), plus ``next_cursor``;
 - ``GET /api/events/{id}``          one event with its evidence snippets and claims;
   ``/api/events/{id}/mentions`` the per-report mentions merged into it, and why;
 - ``POST /api/reports``             ingest one report (JSON or text/plain; bearer token);
@@ -66,7 +67,7 @@ from . import __version__ as _pkg_version
 from . import control as control_rules
 from . import export as exporter
 from .control import Period
-from .models import ACLED_COLUMNS, Claim, Event, Report, Span, Tally
+from .models import ACLED_COLUMNS, Claim, Event, HealthAttack, Report, Span, Tally
 from .store import EventFilter, Store, default_db_path, event_reports_table
 
 log = logging.getLogger(__name__)
@@ -318,18 +319,43 @@ def _acled_field(name: str) -> tuple[Any, Any]:
     return (info.annotation, info.default)
 
 
+def _without_evidence(model: type[BaseModel], doc: str, **replaced: Any) -> type[BaseModel]:
+    """`model`'s fields but `evidence` (some retyped by `replaced`), as a model of its own:
+    the shape of what event lists return by default."""
+    fields = {name: replaced.get(name, (info.annotation, info)) for name, info in model.model_fields.items()
+              if name != "evidence"}
+    return create_model(f"{model.__name__}Summary", __doc__=doc, **fields)
+
+
+ClaimSummary = _without_evidence(Claim, "A claim without its evidence spans.")
+HealthAttackSummary = _without_evidence(HealthAttack, "A health-care record without its evidence spans.")
+EventSummary = _without_evidence(
+    Event, "An event without its evidence spans, nor those of its claims and health record: what event "
+    "lists return unless asked for `evidence=true`. `/api/events/{event_id}` gives the whole event.",
+    claims=(list[ClaimSummary], []), health=(HealthAttackSummary | None, None))  # type: ignore[valid-type]
+
+
 EventProperties = create_model(  # the ACLED columns, typed as in `Event`, then ours
     "EventProperties",
-    __doc__="A GeoJSON feature's properties: the ACLED columns, the event id and the evidence.",
+    __doc__="A GeoJSON feature's properties: the ACLED columns, the event id, its claims and (with "
+            "`evidence=true`) its evidence.",
     event_id=(str, ...),
     **{name: _acled_field(name) for name in ACLED_COLUMNS},
     weapons=(list[str], []),
     injuries=(int | None, None),
     confidence=(float, 0.5),
     report_ids=(list[str], []),
-    claims=(list[Claim], []),
-    evidence_snippets=(list[Snippet], []),
+    claims=(list[Claim], Field([], description="each figure with its source; their evidence spans only with "
+                                               "`evidence=true`")),
+    evidence_snippets=(list[Snippet], Field([], description="only with `evidence=true`: the sentences of the "
+                                                            "reports supporting the event")),
 )
+# What a feature's properties take from the event as it is, in their order, each with its
+# default (for a summary stored before the field existed; required fields are always there).
+FEATURE_FIELDS: dict[str, Any] = {
+    name: None if Event.model_fields[name].is_required() else Event.model_fields[name].get_default(
+        call_default_factory=True)
+    for name in EventProperties.model_fields if name in Event.model_fields}
 
 
 class PointGeometry(BaseModel):
@@ -361,7 +387,8 @@ class FeatureCollection(BaseModel):
 
 
 class EventList(BaseModel):
-    items: list[Event]
+    items: list[EventSummary | Event] = Field(  # type: ignore[valid-type]
+        description="`EventSummary` items (no evidence spans) by default; whole `Event`s with `evidence=true`")
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last")
 
 
@@ -686,6 +713,21 @@ def event_feature(event: Event, report: Callable[[str], Report | None]) -> Featu
     )
 
 
+def summary_feature(summary: str) -> dict[str, Any] | None:
+    """A stored event summary (JSON, `store.event_summary`) as a GeoJSON Point feature without
+    evidence snippets, or None without coordinates. Built from the JSON, not the model: a map
+    page holds thousands of these."""
+    data = json.loads(summary)
+    latitude, longitude = data.get("latitude"), data.get("longitude")
+    if latitude is None or longitude is None:
+        return None
+    properties = {"event_id": data["event_id_cnty"]}
+    for name, default in FEATURE_FIELDS.items():
+        properties[name] = data.get(name, default)
+    return {"type": "Feature", "id": data["event_id_cnty"],
+            "geometry": {"type": "Point", "coordinates": [longitude, latitude]}, "properties": properties}
+
+
 def holders_on(timelines: dict[str, list[Period]], day: date) -> list[ControlProperties]:
     """Every place with a known holder on `day` (as `kharita control --date`)."""
     rows = []
@@ -821,6 +863,15 @@ class PageQuery(EventQuery):
         return flt
 
 
+class ListQuery(PageQuery):
+    """The page of events, and whether its events come with their evidence."""
+
+    evidence: bool = Field(False, description="true: each event with its evidence (JSON: the `evidence` spans of "
+                           "the event, its claims and health record; GeoJSON: `evidence_snippets`), several "
+                           "times larger and slower; by default lists leave it out (`/api/events/{event_id}` "
+                           "gives one event with it)")
+
+
 def parse_query(model: type[EventQuery], request: Request) -> EventQuery:
     try:
         return model.model_validate(dict(request.query_params))
@@ -858,6 +909,7 @@ Filter = Annotated[EventFilter, Depends(event_filter)]
 PagedFilter = Annotated[EventFilter, Depends(paged_filter)]
 FILTER_PARAMETERS = {"parameters": query_parameters(EventQuery)}
 PAGE_PARAMETERS = {"parameters": query_parameters(PageQuery)}
+LIST_PARAMETERS = {"parameters": query_parameters(ListQuery)}
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(
     auto_error=False, description="the token given to `kharita serve` (--token-file or $KHARITA_API_TOKEN)"))]
 EventId = Annotated[str, PathParam(max_length=MAX_ID_CHARS, pattern=PRINTABLE)]
@@ -940,9 +992,9 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         return problem_response(500, "internal server error")
 
     # -- helpers over the store ---------------------------------------------
-    def page_of(flt: EventFilter, raw: bool = False):
+    def page_of(flt: EventFilter, raw: bool = False, evidence: bool = True):
         try:
-            return store.events_page(flt, raw=raw)
+            return store.events_page(flt, raw=raw, evidence=evidence)
         except ValueError as exc:
             if flt.cursor is None:
                 raise
@@ -1006,33 +1058,45 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
 
     # -- events --------------------------------------------------------------
     @app.get("/api/events", response_model=EventList, responses=_errors(400, 422), tags=["events"],
-             summary="Events, filtered, sorted and paged", openapi_extra=PAGE_PARAMETERS)
+             summary="Events, filtered, sorted and paged (without evidence unless evidence=true)",
+             openapi_extra=LIST_PARAMETERS)
     async def list_events(request: Request) -> Response:
         # The filter is parsed here rather than by a dependency (the parameters are documented
-        # by PAGE_PARAMETERS either way): FastAPI's dependency resolution cost as much as the
+        # by LIST_PARAMETERS either way): FastAPI's dependency resolution cost as much as the
         # rest of the route. A page of up to INLINE_PAGE_LIMIT events is read in the event loop:
         # that query takes about a millisecond, less than handing it to a thread costs. Larger
         # pages go to the thread pool so as not to hold up the worker's other requests.
-        flt = parse_query(PageQuery, request).to_filter()
+        query = parse_query(ListQuery, request)
+        flt = query.to_filter()
         if flt.limit is not None and flt.limit <= INLINE_PAGE_LIMIT:
-            page = page_of(flt, raw=True)
+            page = page_of(flt, True, query.evidence)
         else:
-            page = await run_in_threadpool(page_of, flt, True)
-        # The stored records are `Event` JSON already: joined, not parsed and re-serialised.
+            page = await run_in_threadpool(page_of, flt, True, query.evidence)
+        # The stored records (or summaries) are `Event` JSON already: joined, not parsed and re-serialised.
         body = '{"items":[' + ",".join(page.items) + '],"next_cursor":' + json.dumps(page.next_cursor) + "}"
         return Response(body, media_type="application/json")
 
     @app.get("/api/events.geojson", response_model=FeatureCollection, response_class=GeoJSONResponse,
-             responses=_errors(400, 422), tags=["events"], openapi_extra=PAGE_PARAMETERS,
-             summary="A page of events as GeoJSON (located ones), with evidence snippets")
-    def events_geojson(flt: PagedFilter) -> GeoJSONResponse:
+             responses=_errors(400, 422), tags=["events"], openapi_extra=LIST_PARAMETERS,
+             summary="A page of events as GeoJSON (located ones); evidence snippets with evidence=true")
+    def events_geojson(request: Request) -> GeoJSONResponse:
+        query = parse_query(ListQuery, request)
+        flt = query.to_filter()
+        limit = flt.limit or DEFAULT_LIMIT
+        if not query.evidence:  # the map's pages: features straight from the stored summaries
+            page = page_of(flt, raw=True, evidence=False)
+            features = [f for f in map(summary_feature, page.items) if f is not None]
+            meta = {"matched": len(page.items), "mapped": len(features),
+                    "unlocated": len(page.items) - len(features), "limit": limit}
+            return GeoJSONResponse({"type": "FeatureCollection", "features": features, "meta": meta,
+                                    "next_cursor": page.next_cursor})
         page = page_of(flt)
         report = report_lookup()
         features = [f for f in (event_feature(e, report) for e in page.items) if f is not None]
         collection = FeatureCollection(
             features=features,
             meta=CollectionMeta(matched=len(page.items), mapped=len(features),
-                                unlocated=len(page.items) - len(features), limit=flt.limit or DEFAULT_LIMIT),
+                                unlocated=len(page.items) - len(features), limit=limit),
             next_cursor=page.next_cursor,
         )
         return GeoJSONResponse(collection.model_dump(mode="json"))
@@ -1193,7 +1257,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
         format: Literal["json", "geojson"] = "json",
     ) -> JSONResponse:
         flt.health_attacks = True
-        page = page_of(flt)
+        page = page_of(flt, evidence=False)  # the register needs no evidence spans
         rows = [exporter.health_row(e) for e in page.items if e.health is not None]
         if format == "json":
             return JSONResponse(HealthAttackList(items=rows, next_cursor=page.next_cursor).model_dump(mode="json"))

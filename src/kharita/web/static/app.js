@@ -290,11 +290,14 @@
     row(dl, "SSA certainty", h.certainty);
   }
 
-  // `p`: a feature's properties (with evidence snippets) or an Event from /api/events/{id}.
-  function eventPanel(p) {
+  // `p`: a feature's properties or an Event from /api/events/{id} (with evidence snippets).
+  // `pending`: `p` is a list page's feature, without evidence; the evidence is on its way
+  // (`data-evidence` says "loading", then "loaded" on the panel that replaces this one).
+  function eventPanel(p, pending) {
     var box = el("article", "kh-event");
     var id = p.event_id || p.event_id_cnty;
     box.setAttribute("data-event-id", id);
+    box.setAttribute("data-evidence", pending ? "loading" : "loaded");
     box.appendChild(panelTitle(p.sub_event_type || p.event_type || "Event"));
     var type = el("p", "kh-event-type");
     type.appendChild(swatch(typeColour(p.event_type)));
@@ -335,7 +338,12 @@
 
     var snippets = p.evidence_snippets || [];
     var ev = el("section", "kh-evidence");
-    if (snippets.length) {
+    if (pending) {
+      ev.appendChild(el("h3", null, "Evidence"));
+      ev.appendChild(el("p", "kh-muted kh-evidence-status", "Loading the evidence…"));
+      ev.setAttribute("aria-busy", "true");
+      box.appendChild(ev);
+    } else if (snippets.length) {
       ev.appendChild(el("h3", null, snippets.length > 1 ? "Evidence (" + snippets.length + " reports)" : "Evidence"));
       snippets.forEach(function (s) { ev.appendChild(snippetFigure(s)); });
       box.appendChild(ev);
@@ -386,6 +394,28 @@
       ", according to " + (t.source || "an unattributed source");
   }
 
+  // Stored reports and events, fetched once per page: a panel is drawn twice when its event
+  // comes from a list page (facts first, then the evidence), and events are opened again.
+  var reportDetails = {};  // report id -> promise of /api/reports/{id} (null when unavailable)
+  var fullEvents = {};     // event id -> promise of /api/events/{id}
+
+  function reportDetail(rid) {
+    if (!(rid in reportDetails)) {
+      reportDetails[rid] = getJSON("/api/reports/" + encodeURIComponent(rid), true).catch(function () { return null; });
+    }
+    return reportDetails[rid];
+  }
+
+  function fullEvent(eventId) {
+    if (!(eventId in fullEvents)) {
+      fullEvents[eventId] = getJSON("/api/events/" + encodeURIComponent(eventId)).catch(function (err) {
+        delete fullEvents[eventId];  // asked again next time
+        throw err;
+      });
+    }
+    return fullEvents[eventId];
+  }
+
   // The running counts ("nine facilities attacked since February 1") the event's reports give:
   // claims of the report, not events, so they come with the report and are filled in when it
   // arrives. The section stays hidden when the reports give none.
@@ -395,9 +425,7 @@
     section.appendChild(el("h3", null, "Running counts in the report"));
     var list = el("ul");
     section.appendChild(list);
-    Promise.all(reportIds.map(function (rid) {
-      return getJSON("/api/reports/" + encodeURIComponent(rid), true).catch(function () { return null; });
-    })).then(function (details) {
+    Promise.all(reportIds.map(reportDetail)).then(function (details) {
       details.forEach(function (d) {
         ((d && d.tallies) || []).forEach(function (t) {
           var li = el("li", null, tallyText(t));
@@ -425,6 +453,7 @@
     histogramSource: "",
     playing: null,
     loadSeq: 0,
+    panelSeq: 0,        // the newest event panel asked for: answers for older ones are dropped
     legendCounts: {}
   };
 
@@ -667,20 +696,43 @@
   }
 
   // `healthRow`: the register's row, when opened from the health view (features carry no SSA record).
+  // A loaded event's facts show at once; list pages carry no evidence, so the stored event
+  // (/api/events/{id}, with its evidence snippets) follows and takes the panel's place.
   function openEvent(eventId, opener, healthRow) {
     var p = state.byId[eventId];
+    var seq = ++state.panelSeq;
     markSelected(eventId);
     var withHealth = function (ev) {
       return healthRow && !ev.health ? Object.assign({}, ev, { health: healthRow }) : ev;
     };
-    if (p) {
+    if (p && p.evidence_snippets) {  // a page that came with its evidence
       openPanel(eventPanel(withHealth(p)), opener);
       return;
     }
-    // Not among the loaded events (a health record outside the filters): the stored event.
-    getJSON("/api/events/" + encodeURIComponent(eventId))
-      .then(function (ev) { openPanel(eventPanel(withHealth(ev)), opener); })
-      .catch(function (err) { showError("Could not load event " + eventId + ": " + err.message); });
+    if (p) openPanel(eventPanel(withHealth(p), true), opener);
+    fullEvent(eventId).then(function (ev) {
+      if (seq !== state.panelSeq) return;  // another event was opened meanwhile
+      var shown = $("kh-panel-body").querySelector(".kh-event");
+      if (!p) {  // not among the loaded events (a health record outside the filters)
+        openPanel(eventPanel(withHealth(ev)), opener);
+      } else if (!$("kh-panel").hidden && shown && shown.getAttribute("data-event-id") === eventId) {
+        var focused = shown.contains(document.activeElement);
+        shown.replaceWith(eventPanel(withHealth(ev)));
+        if (focused) $("kh-panel-title").focus({ preventScroll: true });
+      }
+    }).catch(function (err) {
+      if (seq !== state.panelSeq) return;
+      if (!p) {
+        showError("Could not load event " + eventId + ": " + err.message);
+        return;
+      }
+      var status = document.querySelector('#kh-panel .kh-event[data-event-id="' + CSS.escape(eventId) +
+        '"] .kh-evidence-status');
+      if (!status) return;
+      status.textContent = "Could not load the evidence: " + err.message;
+      status.closest(".kh-event").setAttribute("data-evidence", "failed");
+      status.parentNode.removeAttribute("aria-busy");
+    });
   }
 
   // -- play ------------------------------------------------------------------
