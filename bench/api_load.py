@@ -88,11 +88,14 @@ def resampled(seed: list[Event], n: int, rng: random.Random):
 
 
 def reset_postgres(url: str) -> None:
+    """Drop Kharita's tables (and Alembic's), not those of extensions such as PostGIS."""
     from sqlalchemy import MetaData, create_engine
+
+    from kharita.store import metadata
 
     engine = create_engine(url)
     existing = MetaData()
-    existing.reflect(engine)
+    existing.reflect(engine, only=lambda name, _: name in metadata.tables or name == "alembic_version")
     existing.drop_all(engine)
     engine.dispose()
 

@@ -11,9 +11,9 @@ upgrades it to the newest revision; databases written before migrations existed
 (`kharita_meta.schema_version` 1) are stamped and upgraded. Opening a database written
 by a newer Kharita fails with a clear message instead of silently misreading it.
 
-On PostgreSQL with PostGIS, events carry a point column and bounding-box and radius
-queries use ST_Intersects / ST_DWithin; elsewhere they use the latitude/longitude
-index and an exact great-circle distance.
+Bounding boxes are checked on the latitude/longitude columns, inside the date index. On
+PostgreSQL with PostGIS, events carry a point column and radius queries use ST_DWithin on
+its GiST index; elsewhere a latitude/longitude box and an exact great-circle distance.
 
 The hot paths (merging mentions in, event pages) run statements SQLAlchemy compiled once
 on the driver's cursor (`_Prepared`); everything else goes through SQLAlchemy Core.
@@ -1149,11 +1149,10 @@ class Store:
         def degrees(name: str):
             return bindparam(name, type_=Float)
 
-        if self.postgis:
-            return or_(*[text(f"ST_Intersects(events.geom, ST_MakeEnvelope(:bbox_w{i}, :bbox_s, :bbox_e{i}, "
-                              f":bbox_n, 4326))").bindparams(degrees(f"bbox_w{i}"), degrees("bbox_s"),
-                                                             degrees(f"bbox_e{i}"), degrees("bbox_n"))
-                         for i in range(spans)])
+        # Plain columns on PostGIS too: the date index holds latitude and longitude (migration
+        # 0004), so a date-sorted page of a box is filtered inside it (0.07 ms a page), where
+        # ST_Intersects is a filter on every heap row of the date range (1.1 ms). Same answers:
+        # both bounds are inclusive.
         return and_(_t.c.latitude.between(degrees("bbox_s"), degrees("bbox_n")),
                     or_(*[_t.c.longitude.between(degrees(f"bbox_w{i}"), degrees(f"bbox_e{i}")) for i in range(spans)]))
 
