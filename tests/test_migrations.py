@@ -90,6 +90,15 @@ def schema_differences(url: str) -> list:
         ("unknown index", name) for name in sorted(present - described)]
 
 
+def downgrade(store: Store, revision: str) -> None:
+    """Take the store's database back to an Alembic revision, as an older Kharita left it."""
+    config = _alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+    config.attributes.pop("connection")
+
+
 def test_a_new_database_gets_the_described_schema(db_url):
     store = Store(db_url)
     assert store.revision == head_revision()
@@ -101,11 +110,7 @@ def test_a_new_database_gets_the_described_schema(db_url):
 def test_downgrade_and_upgrade_again(db_url, report, event):
     store = Store(db_url)
     store.add(report, [event])
-    config = _alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0001")
-    config.attributes.pop("connection")
+    downgrade(store, "0001")
     assert store.schema_version == 1
     store.close()
     store = Store(db_url)  # upgrades again; the new columns are filled from the records
@@ -118,13 +123,10 @@ def test_downgrade_and_upgrade_again(db_url, report, event):
 def test_watch_tables_made_by_an_older_kharita_watch_are_adopted(db_url):
     # Before migration 0005, `kharita watch` created its tables itself on a 0004 database.
     store = Store(db_url)
-    config = _alembic_config()
+    downgrade(store, "0004")
     with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0004")
         metadata.create_all(conn, tables=[watch_feeds_table, watch_items_table, watch_files_table])
         conn.execute(watch_feeds_table.insert().values(url="https://example.org/feed.xml", checked_at="2026-11-01"))
-    config.attributes.pop("connection")
     store.close()
     store = Store(db_url)  # upgrades to 0005 around the tables it finds
     assert store.revision == head_revision()
@@ -137,11 +139,7 @@ def test_watch_tables_made_by_an_older_kharita_watch_are_adopted(db_url):
 def test_migration_0006_gives_stored_events_their_summaries(db_url, report, event):
     store = Store(db_url)
     store.add(report, [event])
-    config = _alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0005")  # as a database of the previous Kharita holds it
-    config.attributes.pop("connection")
+    downgrade(store, "0005")  # as a database of the previous Kharita holds it
     assert store.schema_version == 5
     store.close()
     store = Store(db_url)  # upgrades: the summaries come from the stored records

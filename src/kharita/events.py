@@ -43,7 +43,7 @@ from .doc import (
     TriggerMention,
     WeaponMention,
 )
-from .lexicon import Match, PhraseMatcher, expand, fold, load_data, preload
+from .lexicon import Match, PhraseMatcher, expand, fold, leftmost_longest, load_data, preload
 from .merge import acled_figure
 from .names import names_match
 from .models import Claim, Event, Span
@@ -185,19 +185,7 @@ def find_cues(folded: str) -> dict[str, list[Match]]:
     for start, end, values in _cue_matcher().candidates(folded):
         for kind, value in values:
             found[kind].append((start, end, value))
-    return {kind: _leftmost_longest(candidates) for kind, candidates in found.items()}
-
-
-def _leftmost_longest(found: list[tuple[int, int, object]]) -> list[Match]:
-    """`PhraseMatcher.find`'s selection: leftmost first and, at one start, the longest."""
-    found.sort(key=lambda m: (m[0], -m[1]))
-    kept: list[Match] = []
-    last_end = -1
-    for start, end, value in found:
-        if start >= last_end:
-            kept.append(Match(start, end, value))
-            last_end = end
-    return kept
+    return {kind: leftmost_longest(candidates) for kind, candidates in found.items()}
 
 
 @cache

@@ -75,7 +75,7 @@ class Match(Generic[T]):
 _Candidate = tuple[int, int, Any]
 
 
-def _leftmost_longest(found: list[_Candidate]) -> list[Match]:
+def leftmost_longest(found: list[_Candidate]) -> list[Match]:
     """Non-overlapping matches, leftmost first and at one start the longest, in text order."""
     found.sort(key=lambda m: (m[0], -m[1]))
     kept: list[Match] = []
@@ -134,7 +134,7 @@ class PhraseMatcher(Generic[T]):
         """Non-overlapping matches, leftmost-longest, in text order."""
         if self._empty:
             return []
-        return _leftmost_longest(self.candidates(folded if folded is not None else fold(text)))
+        return leftmost_longest(self.candidates(folded if folded is not None else fold(text)))
 
     def find_in_spans(self, text: str, spans: Sequence[tuple[int, int]], folded: str | None = None
                       ) -> list[list[Match[T]]]:
@@ -162,7 +162,7 @@ class PhraseMatcher(Generic[T]):
                 if char.isalnum() or char == "-":
                     continue
             found[i].append((start, end, value))
-        return [_leftmost_longest(f) if f else [] for f in found]
+        return [leftmost_longest(f) if f else [] for f in found]
 
 
 class LayeredMatcher(Generic[T]):
@@ -220,7 +220,7 @@ class LayeredMatcher(Generic[T]):
                 if char.isalnum() or char == "-":
                     continue
             found.append((first, after, value))
-        return _leftmost_longest(found)
+        return leftmost_longest(found)
 
 
 _ABSENT = object()  # a layered phrase the base dictionary lacks

@@ -439,6 +439,18 @@
     return section;
   }
 
+  // Frame the map on some bounds, keeping the markers clear of the legend (bottom right)
+  // and the zoom buttons.
+  function fitTo(bounds) {
+    map.fitBounds(bounds, { paddingTopLeft: [60, 40], paddingBottomRight: [280, 60], maxZoom: 8, animate: false });
+  }
+
+  // Bring a layer's markers into view when some lie outside it.
+  function showAll(layer) {
+    var bounds = layer.getBounds();
+    if (bounds.isValid() && !map.getBounds().contains(bounds)) fitTo(bounds);
+  }
+
   // -- page state ------------------------------------------------------------
   var map, clusters, legend, admin1Layer;
   var controlLayer = null, healthLayer = null;
@@ -959,10 +971,7 @@
         var bounds = L.latLngBounds(state.features.map(function (f) {
           return [f.geometry.coordinates[1], f.geometry.coordinates[0]];
         }));
-        // Keep the markers clear of the legend (bottom right) and the zoom buttons.
-        if (bounds.isValid()) {
-          map.fitBounds(bounds, { paddingTopLeft: [60, 40], paddingBottomRight: [280, 60], maxZoom: 8, animate: false });
-        }
+        if (bounds.isValid()) fitTo(bounds);
         $("kh-control-date").value = fromDay(hi);
       }
       return loadHistogram(params).then(function () {
@@ -1039,10 +1048,7 @@
       state.controlSides = sides;
       if (state.view === "control") {
         controlLayer.addTo(map);
-        var bounds = controlLayer.getBounds();
-        if (bounds.isValid() && !map.getBounds().contains(bounds)) {
-          map.fitBounds(bounds, { paddingTopLeft: [60, 40], paddingBottomRight: [280, 60], maxZoom: 8, animate: false });
-        }
+        showAll(controlLayer);
         renderLegend();
         $("kh-counts").textContent = features.length + (features.length === 1 ? " place" : " places") +
           " with a known holder on " + day;
@@ -1159,10 +1165,7 @@
         });
         if (state.view === "health") {
           healthLayer.addTo(map);
-          var bounds = healthLayer.getBounds();
-          if (bounds.isValid() && !map.getBounds().contains(bounds)) {
-            map.fitBounds(bounds, { paddingTopLeft: [60, 40], paddingBottomRight: [280, 60], maxZoom: 8, animate: false });
-          }
+          showAll(healthLayer);
           renderLegend();
           $("kh-counts").textContent = rows.length + (rows.length === 1 ? " attack" : " attacks") +
             " on health care stored";
