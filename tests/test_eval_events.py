@@ -227,3 +227,13 @@ def test_fakes_dev():
     assert all(0.0 <= result[k] <= 1.0 for k in FAKES_KEYS)
     assert result["articles"] == 161
     json.dumps(result)  # the JSON the command prints
+
+
+def test_date_ceiling_counts_articles_whose_text_gives_the_coded_day():
+    # The text names the 3rd (the coded day) in one article and only the 20th in the other,
+    # so no date choice can get the second right: the ceiling is one half.
+    named = _article(text="Monday 3 February 2020. Warplanes struck Saraqib.", date=date(2020, 2, 3))
+    elsewhere = _article(text="Thursday 20 February 2020. Warplanes struck Saraqib.", date=date(2020, 2, 3))
+    undated = _article(text="Warplanes struck Saraqib.", date=None)  # no gold date: not counted
+    articles = [named, elsewhere, undated]
+    assert fakes.date_ceiling(articles, [fakes.report_for(a) for a in articles]) == 0.5
