@@ -16,6 +16,7 @@ from kharita.gazetteer import (
     version_key,
 )
 from kharita.lexicon import data_lines
+from kharita.names import key_similarity, name_key, skeleton_key
 
 
 @pytest.fixture(scope="session")
@@ -208,3 +209,32 @@ def test_default_path_follows_kharita_cache(monkeypatch: pytest.MonkeyPatch, tmp
     assert gz.default_path() == tmp_path / f"gazetteer-{version_key()}.sqlite"
     monkeypatch.setenv("KHARITA_CACHE", str(tmp_path / "mine.sqlite"))
     assert gz.default_path() == tmp_path / "mine.sqlite"
+
+
+def test_lookup_keys_in_one_query(gaz: Gazetteer) -> None:
+    keys = [name_key("Hama"), name_key("Qwxzyville"), name_key("Idleb"), name_key("Hama")]
+    found = gaz.lookup_keys(keys)
+    assert set(found) == set(keys) and found[name_key("Qwxzyville")] == ()
+    hama = found[name_key("Hama")]
+    # Entries best-known first (feature class, then population), as `lookup` gives them.
+    assert [p for p, _ in hama] == gaz.lookup("Hama")
+    ranks = [(gz.FEATURE_RANK.get(p.feature, 9), -p.population) for p, _ in hama]
+    assert ranks == sorted(ranks)
+    main = {p.geonameid: m for p, m in hama}
+    assert main[170017] is False and True in main.values()  # Ḩamāh under an alternate name; the province its own
+    # Places come whole from their row (NULL columns as the Place defaults), the same as `place()`.
+    for p, _ in hama[:5] + found[name_key("Idleb")]:
+        assert gaz.place(p.geonameid) == p
+    assert gaz.lookup_keys(keys)[name_key("Hama")] is hama  # cached
+
+
+def test_close_keys_share_a_skeleton_and_pass_the_threshold(gaz: Gazetteer) -> None:
+    key = name_key("Taibat al-Imam")
+    close = gaz.close_keys([key], 70.0)[key]
+    similar = gaz.similar_keys([skeleton_key(key)])[skeleton_key(key)]
+    assert close and [k for k, _ in close] == [k for k in similar if key_similarity(key, k) >= 70.0]
+    assert all(score == key_similarity(key, k) for k, score in close)
+    assert name_key("Tayyibat al Imam") in {k for k, _ in close}
+    assert gaz.close_keys([key], 70.0)[key] is close  # cached
+    assert len(gaz.close_keys([key], 95.0)[key]) < len(close)  # per threshold
+    assert gaz.close_keys([name_key("Qwxzyville")], 70.0) == {name_key("Qwxzyville"): ()}

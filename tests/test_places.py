@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kharita import places as places_mod
 from kharita.doc import Doc, PlaceMention
 from kharita.gazetteer import Gazetteer, default_gazetteer
 from kharita.models import Report
@@ -616,3 +617,36 @@ def test_rural_before_a_town_is_not_its_province(gaz) -> None:
 def test_title_case_first_sentence_is_read_as_a_headline(gaz) -> None:
     found = places("Troops Advance in Latakia Seize Two Hills. The army said fighting went on.", gaz)
     assert one(found, "Latakia").place.admin1 == "Latakia"
+
+
+@pytest.mark.parametrize("pattern, words", [
+    (places_mod._PLACE_NOUN_OF, places_mod._PLACE_NOUN_OF_WORDS),
+    (places_mod._REL_DIRECTION, places_mod._REL_DIRECTION_WORDS),
+    (places_mod._REL_NEAR, places_mod._REL_NEAR_WORDS),
+    (places_mod._LIST_AFTER_NOUN, places_mod._LIST_AFTER_NOUN_WORDS),
+])
+def test_searches_before_a_name_skip_only_what_cannot_match(pattern: re.Pattern[str], words: tuple[str, ...]) -> None:
+    # The word filter is a shortcut: the result is the pattern's own on every text, matching or not.
+    befores = ["shelling hit the town of ", "in the Village Of\n", "north of ", "about 5 km North-East of ",
+               "on the outskirts of ", "close  to the  village of ", "nearby towns like ", "villages such as ",
+               "camps including ", "he said of ", "across the river from ", "", "of ", "the neighbourhoods of ",
+               "the provinĉe of ", "Nearby \u212aamps like ", "north\u00a0of ", "the ſuburbs of ", "next to "]
+    for before in befores:
+        for text in (before, "Reports say " + before, before.upper()):
+            expected = pattern.search(text)
+            got = places_mod._search_before(pattern, words, text)
+            assert (got and got.span()) == (expected and expected.span()), text
+
+
+def test_facts_of_hits_follow_the_tuple(gaz: Gazetteer) -> None:
+    syria = gaz.lookup_keys(["syria"])["syria"]
+    hama = gaz.lookup_keys(["hama"])["hama"]
+    assert places_mod._hit_facts(syria)[1:] == (True, True, True)
+    facts = places_mod._hit_facts(hama)
+    assert facts[0] is hama and facts[1:] == (
+        any(places_mod._major(p) for p, _ in hama), any(p.feature == "country" for p, _ in hama),
+        any(p.feature in ("country", "admin1") for p, _ in hama))
+    # A filtered copy (as resolution makes) is judged on its own entries.
+    populated = tuple(h for h in hama if h[0].feature == "populated")
+    assert places_mod._hit_facts(populated)[1:] == (False, False, False)
+    assert places_mod._hit_facts(()) == ((), False, False, False)

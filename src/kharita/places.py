@@ -71,6 +71,7 @@ from .doc import Doc, Place, PlaceMention, Sentence
 from .gazetteer import Gazetteer, default_gazetteer, demonym_country
 from .lexicon import data_lines, load_data
 from .names import (
+    ARTICLES,
     FUZZY_THRESHOLD,
     FUZZY_THRESHOLD_IN_FOCUS,
     key_from_parts,
@@ -174,6 +175,9 @@ _IN_UNIT_GAP = re.compile(r",\s+|(?:\s+(?:neighbou?rhood|district|quarter|area|c
                           r"\s+in\s+(?:the\s+)?(?:(?:" + _DIRECTION_ALT + r")\s+)?"
                           r"(?:(?:province|governorate|region|countryside)\s+of\s+)?", re.IGNORECASE)
 _DIRECTION_BEFORE = re.compile(r"\b(" + _DIRECTION_ALT + r")\s+$", re.IGNORECASE)
+# Words one of which every match of a pattern ending in "$" holds (see `_search_before`).
+_REL_DIRECTION_WORDS = ("north", "south", "east", "west")
+_REL_NEAR_WORDS = ("near", "outside", "close", "next", "outskirts", "vicinity", "edge")
 
 # --- other context ---------------------------------------------------------------
 _LOCATIVE = frozenset("in at near from into outside around toward towards across through via inside within "
@@ -186,10 +190,29 @@ _PLACE_NOUN_OF = re.compile(
     r"hamlet|settlement|region|province|governorate|outskirts|countryside|municipality|locality|enclave|"
     r"capital|port|island)\s+of\s+$",
     re.IGNORECASE)
+_PLACE_NOUN_OF_WORDS = ("town", "village", "city", "suburb", "neighbo", "district", "area", "camp", "hamlet",
+                        "settlement", "region", "province", "governorate", "outskirts", "countryside",
+                        "municipality", "locality", "enclave", "capital", "port", "island")
 _LIST_AFTER_NOUN = re.compile(
     r"(?:\b(nearby|neighbou?ring|surrounding|adjacent|close\s?by)\s+)?"
     r"\b(?:towns|villages|cities|suburbs|neighbou?rhoods|districts|areas|camps|places|localities)\s+"
     r"(?:like|such\s+as|including|of|namely)\s+$", re.IGNORECASE)
+_LIST_AFTER_NOUN_WORDS = ("towns", "villages", "cities", "suburbs", "neighbo", "districts", "areas", "camps",
+                          "places", "localities")
+
+
+def _search_before(pattern: re.Pattern[str], words: tuple[str, ...], before: str) -> re.Match[str] | None:
+    """`pattern.search(before)` for the case-insensitive patterns matched on the text before a
+    name, which try every position of it: skipped when `before` is ASCII (where ignoring case is
+    lower-casing) and holds none of `words`, one of which each of the pattern's matches holds."""
+    if before.isascii():
+        low = before.lower()
+        for w in words:
+            if w in low:
+                break
+        else:
+            return None
+    return pattern.search(before)
 # Between a unit and an unknown place in it: "the Aleppo province village of X".
 _UNIT_NOUN_OF = re.compile(
     r"(?:\s+(?:province|governorate|countryside|region|district|county))?(?:['’]s)?\s+(?:[a-z]+\s+)?"
@@ -270,6 +293,32 @@ class _Cand:
 @cache
 def _lexicon() -> dict[str, frozenset[str]]:
     return {k: frozenset(str(w).lower() for w in v) for k, v in load_data("places_lexicon.yaml").items()}
+
+
+@cache
+def _word_classes() -> dict[str, frozenset[str]]:
+    """Unions of the lexicon's word lists that tests ask about together: one set look-up
+    instead of a chain of them, for every word of every name."""
+    lex, directions = _lexicon(), frozenset(_DIRECTIONS)
+    return {
+        # `_weak_single`: a one-word name that is also one of these words is weak.
+        "weak": (lex["common_words"] | lex["given_names"] | lex["calendar_words"] | lex["org_suffixes"]
+                 | lex["admin_suffixes"] | lex["city_suffixes"] | lex["minor_admin_suffixes"] | directions),
+        # `_unmatched`: leading words that are no part of a name, trailing kinds of place, and
+        # names made only of plain words.
+        "plain_lead": lex["common_words"] | directions,
+        "kinds": lex["city_suffixes"] | lex["admin_suffixes"] | lex["minor_admin_suffixes"],
+        "plain": lex["common_words"] | directions | lex["place_nouns"],
+        # `_classify_run`: words before a place that leave it a place, and words after it
+        # naming its kind.
+        "context_lead": (directions | lex["common_words"] | lex["place_nouns"] | lex["org_prefixes"]
+                         | lex["org_suffixes"] | lex["rural_prefixes"]),
+        "kind_trail": (lex["admin_suffixes"] | lex["city_suffixes"] | lex["site_suffixes"]
+                       | lex["minor_admin_suffixes"] | directions),
+        # `_common_noun`.
+        "common_nouns": (lex["common_words"] | lex["org_suffixes"] | lex["facility_words"] | lex["place_nouns"]
+                         | lex["titles"]),
+    }
 
 
 @cache
@@ -519,6 +568,9 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
         split = {j: split_solid_article(toks[j].text) for j in range(a + 1, b + 1)
                  if toks[j].cap and len(toks[j].text) > 4 and toks[j].text[0] in "AaEe"} if b > a else {}
         split = {j: w for j, w in split.items() if w}
+        # Each token's parts, and their key forms but for articles, once per run (not per span).
+        run_parts = [key_parts(toks[j].text) for j in range(a, b + 1)]
+        run_kept = [[k for w, k in parts if w not in ARTICLES] for parts in run_parts]
         for i in range(a, b + 1):
             if not toks[i].cap and i != a:
                 continue
@@ -528,15 +580,21 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
                 state_keys[k] = toks[i].state
                 continue
             # The key of a span from its tokens' parts (the gaps are separators), but for a
-            # possessive inside it ("Hama's Healthcare": the key keeps the s).
+            # possessive inside it ("Hama's Healthcare": the key keeps the s). `kept` grows
+            # with the span: `key_from_parts(parts)` is its join, unless it is empty.
             parts: list[tuple[str, str]] = []
+            kept: list[str] = []
             for j in range(i, min(b, i + MAX_SPAN_TOKENS - 1) + 1):
                 if j > i and toks[j - 1].possessive:
                     parts = None  # type: ignore[assignment]
                 if parts is not None:
-                    parts.extend(key_parts(toks[j].text))
+                    parts.extend(run_parts[j - a])
+                    kept.extend(run_kept[j - a])
                 if toks[j].cap:
-                    k = key_from_parts(parts) if parts is not None else name_key(text[toks[i].start:toks[j].end])
+                    if parts is None:
+                        k = name_key(text[toks[i].start:toks[j].end])
+                    else:
+                        k = " ".join(kept) if kept else key_from_parts(parts)
                     if k:
                         opts[(i, j)] = k
                         keys.add(k)
@@ -555,7 +613,10 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
         r_opts = next(o for (a, b), o in zip(runs, options) if a <= span[0] <= b)
         if not found.get(r_opts[span]) and found.get(v):
             r_opts[span] = v
-    runs, options = _split_glued_possessives(toks, runs, options, found)
+    # (Only a word whose own key is unknown and whose key less its final s is known can be
+    # split: most reports have none, and the walk over every run is skipped.)
+    if any(k.endswith("s") and not found[k] and found.get(k[:-1]) for k in keys):
+        runs, options = _split_glued_possessives(toks, runs, options, found)
     for k, state in state_keys.items():
         unit = gaz.admin1("US", state)
         found[k] = ((unit, True),) if unit is not None else ()
@@ -578,6 +639,17 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
         w = whole.get(r)
         if w is not None and w.hits and max(w.extra["score"].values()) >= 85.0:
             _classify_run(ctx, (a, b), [w], cands, unmatched)
+            continue
+        if a == b and toks[a].cap:  # most runs are one word: the loops below, unrolled for it
+            k = opts.get((a, a))
+            if k and found.get(k):
+                c = _Cand(toks[a].start, toks[a].end, a, a, k, found[k])
+                c.weak = _weak_single(ctx, c)
+                word = toks[a].text
+                if not ((len(word) <= 2 and not word.isupper()) or word.lower() in ctx.lex["titles"]):
+                    _classify_run(ctx, (a, a), [c], cands, unmatched, after_of=False)
+                    continue
+            unmatched.append((a, a))
             continue
         matched: list[_Cand] = []
         i = a
@@ -854,12 +926,9 @@ def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
             main and (p.population >= 50_000 or p.feature in ("country", "admin1")) for p, main in c.hits)
     w = ctx.toks[c.first].text
     lw = ctx.toks[c.first].low
-    lex = ctx.lex
     if w.isupper() and lw in _COUNTRY_CODES:
         return False  # "US forces", though "us" is a common word
-    if (lw in lex["common_words"] or lw in lex["given_names"] or lw in ctx.lower_words or lw in lex["calendar_words"]
-            or lw in lex["org_suffixes"] or lw in lex["admin_suffixes"] or lw in lex["city_suffixes"]
-            or lw in lex["minor_admin_suffixes"] or lw in _DIRECTIONS):
+    if lw in _word_classes()["weak"] or lw in ctx.lower_words:
         return True
     if w.isupper() and len(w) <= 3:
         return True
@@ -870,9 +939,7 @@ def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
 def _common_noun(ctx: _Ctx, w: str) -> bool:
     """A capitalised word (lower-cased) that is a common word: written in lower case elsewhere in
     the report, or a word of the lexicons ("Public", "Library", "Council", "Mayor")."""
-    lex = ctx.lex
-    return (w in ctx.lower_words or w in lex["common_words"] or w in lex["org_suffixes"]
-            or w in lex["facility_words"] or w in lex["place_nouns"] or w in lex["titles"])
+    return w in ctx.lower_words or w in _word_classes()["common_nouns"]
 
 
 def _word_before(before: str, dot: bool = False) -> str:
@@ -943,8 +1010,7 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         lead and (lead[0] in lex["titles"] or lead[0] in lex["given_names"]))
     if not person and not headline and first_m.first > a and (
             toks[first_m.first - 1].low in lex["name_prefixes"] or not all(
-                w in _DIRECTIONS or w in lex["common_words"] or w in lex["place_nouns"] or w in lex["org_prefixes"]
-                or w in lex["org_suffixes"] or w in lex["rural_prefixes"] for w in lead)):
+                w in _word_classes()["context_lead"] for w in lead)):
         # An unknown word (or "Wadi", "Deir") before the place: the whole run is another name,
         # a place the gazetteer lacks or a person's; the context will tell.
         if not (trail and trail[-1] in lex["org_suffixes"]):
@@ -980,9 +1046,7 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         role = "affiliation"  # "Hama's Healthcare Directorate", "Idlib Media Center"
     elif trail and _acronym_after_locative(ctx, a, last_m.last + 1):
         pass  # "killed in Aleppo ISIS attacks": a headline's place, then another name (its comma lost)
-    elif trail and not headline and not all(
-            w in lex["admin_suffixes"] or w in lex["city_suffixes"] or w in lex["site_suffixes"]
-            or w in lex["minor_admin_suffixes"] or w in _DIRECTIONS for w in trail):
+    elif trail and not headline and not all(w in _word_classes()["kind_trail"] for w in trail):
         if not _common_noun(ctx, trail[0]) or trail[0] in lex["given_names"]:
             return  # "Paris Hilton", "Jordan Spieth": the place names something else
         role = "affiliation"  # "Dublin City Manager", "Paris Public Library", "U.S. House": named after it
@@ -1032,18 +1096,16 @@ def _acronym_after_locative(ctx: _Ctx, a: int, i: int) -> bool:
 
 def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     """A run with no gazetteer entry: a candidate for the fuzzy look-up or an unknown place."""
-    toks, lex = ctx.toks, ctx.lex
+    toks, lex, classes = ctx.toks, ctx.lex, _word_classes()
     # Leading context words are not part of the name: "Assault", "Southern".
     while a < b and toks[a].low not in lex["name_prefixes"] and (
-            not toks[a].cap or toks[a].low in lex["common_words"]
-            or toks[a].low in ctx.lower_words or toks[a].low in _DIRECTIONS):
+            not toks[a].cap or toks[a].low in classes["plain_lead"] or toks[a].low in ctx.lower_words):
         if toks[a].low in _LEADING_ARTICLES and toks[a + 1].cap and (
                 toks[a].cap or ctx.text[toks[a].end:toks[a + 1].start] == "-"):
             break  # "al-Tukhar", "Al-Tukhar", "El Malah": the article belongs to the name
         a += 1
     # And trailing kinds of place: "Qaboun Camp", "Abdin District".
-    while b > a and (toks[b].low in lex["city_suffixes"] or toks[b].low in lex["admin_suffixes"]
-                     or toks[b].low in lex["minor_admin_suffixes"] or not toks[b].cap):
+    while b > a and (toks[b].low in classes["kinds"] or not toks[b].cap):
         b -= 1
     caps = [toks[i].low for i in range(a, b + 1) if toks[i].cap]
     if not caps or len(caps) > 4 or not toks[b].cap:
@@ -1055,8 +1117,8 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     forms = _demonym_forms()[0]
     if any(toks[i].cap and toks[i].low in forms and demonym_country(toks[i].text) for i in range(a, b + 1)):
         return None
-    if all(w in lex["common_words"] or w in ctx.lower_words or w in _DIRECTIONS or w in lex["place_nouns"]
-           for w in caps):
+    plain = classes["plain"]
+    if all(w in plain or w in ctx.lower_words for w in caps):
         return None
     if a == b and (len(caps[0]) < 4 or toks[a].text.isupper()):
         return None
@@ -1074,14 +1136,8 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
 
 def _fuzzy(gaz: Gazetteer, cands: list[_Cand]) -> None:
     """Skeleton look-up for runs with no exact match: candidates with their similarity."""
-    skeys = {c: skeleton_key(c.key) for c in cands if len(c.key) >= 4}
-    similar = gaz.similar_keys(set(skeys.values()))
-    wanted: dict[_Cand, list[tuple[str, float]]] = {}
-    for c, s in skeys.items():
-        keys = [(k, key_similarity(c.key, k)) for k in similar.get(s, ())]
-        keys = [(k, score) for k, score in keys if score >= FUZZY_THRESHOLD_IN_FOCUS]
-        if keys:
-            wanted[c] = keys
+    close = gaz.close_keys({c.key for c in cands if len(c.key) >= 4}, FUZZY_THRESHOLD_IN_FOCUS)
+    wanted = {c: keys for c in cands if len(c.key) >= 4 and (keys := close[c.key])}
     if not wanted:
         return
     found = gaz.lookup_keys({k for keys in wanted.values() for k, _ in keys})
@@ -1105,7 +1161,7 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
     tail = before.rstrip().lower()
     after_end = min(len(text), c.end + 60)
     if tail.endswith(" of") or tail.endswith("\nof"):
-        m = _PLACE_NOUN_OF.search(before)
+        m = _search_before(_PLACE_NOUN_OF, _PLACE_NOUN_OF_WORDS, before)
         if m:
             c.strong = c.noun_cue = True
             kind = m.group(1).lower()
@@ -1125,17 +1181,18 @@ def _context(ctx: _Ctx, c: _Cand) -> None:
             km = value * 1.609 if unit.startswith("mi") else value / 1000 if unit.startswith("m") else value
             c.rel = (b0 + m.start(), _norm_dir(m.group(3)), km)
         else:
-            m = _REL_DIRECTION.search(before)
+            m = _search_before(_REL_DIRECTION, _REL_DIRECTION_WORDS, before)
             if m:
                 c.rel = (b0 + m.start(), _norm_dir(m.group(1)), None)
     if c.rel is None and (" " + tail).endswith((" near", " nearby", " outside", " to", " of")):
-        m = _REL_NEAR.search(before)
+        m = _search_before(_REL_NEAR, _REL_NEAR_WORDS, before)
         if m:
             c.rel = (b0 + m.start(), "near", None)
     if c.rel is not None:
         c.strong = True
     if not c.strong and (tail.endswith(" of") or tail.endswith(" of the")):
-        if _PLACE_NOUN_OF.search(before.rstrip()[:-4] + " of ") if tail.endswith(" of the") else None:
+        if _search_before(_PLACE_NOUN_OF, _PLACE_NOUN_OF_WORDS, before.rstrip()[:-4] + " of ") \
+                if tail.endswith(" of the") else None:
             c.strong = c.noun_cue = True
     last = tail.rsplit(None, 1)[-1] if tail else ""
     if last in ctx.lex["rural_prefixes"] and tail.endswith((" " + last, "\n" + last)):
@@ -1225,7 +1282,7 @@ def _metonymy(ctx: _Ctx, c: _Cand, before_word: str) -> bool:
     if m:
         return m.group(1) in lex["affiliation_hyphens"]
     capital = _metonymic_capital(ctx, c)
-    if not capital and not any(p.feature == "country" for p, _ in c.hits):
+    if not capital and not _hit_facts(c.hits)[2]:
         return False
     if c.last != c.first and not capital and not ctx.toks[c.last].cap:
         return False
@@ -1248,7 +1305,7 @@ def _cue_lists(ctx: _Ctx, cands: list[_Cand]) -> None:
     for c in cands:
         before = text[max(0, c.start - 60):c.start]
         listing = before.rstrip().endswith(("like", "as", "including", "of", "namely"))
-        m = _LIST_AFTER_NOUN.search(before) if listing else None
+        m = _search_before(_LIST_AFTER_NOUN, _LIST_AFTER_NOUN_WORDS, before) if listing else None
         if m:
             c.strong = True
             c.extra["listed"] = True
@@ -1425,6 +1482,29 @@ def _major(p: Place) -> bool:
     return p.feature in ("country", "continent") or (p.feature == "admin1" and p.population >= 300_000)
 
 
+# (hits, any entry `_major`, any entry a country, any entry a country or first-level unit) by
+# the identity of a hits tuple: the gazetteer's tuples are shared by every mention of a name in
+# every report, and these tests scan all of a tuple's entries ("Springfield" has dozens). Each
+# value holds its tuple, so no other tuple can take its id while it is kept.
+_HIT_FACTS: dict[int, tuple[tuple[tuple[Place, bool], ...], bool, bool, bool]] = {}
+_HIT_FACTS_MAX = 20_000  # a few thousand tuples serve a day of reports; each value pins its tuple
+
+
+def _hit_facts(hits: tuple[tuple[Place, bool], ...]) -> tuple[tuple[tuple[Place, bool], ...], bool, bool, bool]:
+    facts = _HIT_FACTS.get(id(hits))
+    if facts is None or facts[0] is not hits:
+        if len(_HIT_FACTS) >= _HIT_FACTS_MAX:
+            _HIT_FACTS.clear()
+        facts = _HIT_FACTS[id(hits)] = (
+            hits, any(_major(p) for p, _ in hits), any(p.feature == "country" for p, _ in hits),
+            any(p.feature in ("country", "admin1") for p, _ in hits))
+    return facts
+
+
+def _any_major(hits: tuple[tuple[Place, bool], ...]) -> bool:
+    return _hit_facts(hits)[1]
+
+
 def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozenset()) -> str:
     """"keep", "context" (kept if the same name is kept elsewhere in the report) or "drop"."""
     lw = ctx.toks[c.first].low
@@ -1433,22 +1513,21 @@ def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozens
     if c.role in ("affiliation", "route"):
         if not c.hits or c.fuzzy or c.weak:
             return "drop"
-        if c.extra.get("named_after") and not any(_major(p) for p, _ in c.hits):
+        if c.extra.get("named_after") and not _any_major(c.hits):
             return "context"  # "Superior Court", "Lincoln Memorial": a place only if named as one elsewhere
         return "keep"
-    if c.first == c.last and lw in ctx.person_words and not c.noun_cue and not any(_major(p) for p, _ in c.hits):
+    if c.first == c.last and lw in ctx.person_words and not c.noun_cue and not _any_major(c.hits):
         return "drop"
     after = ctx.text[c.end:c.end + 12]
-    if c.first == c.last and not c.noun_cue and _DESIGNATION_AFTER.match(after) and not any(
-            _major(p) for p, _ in c.hits):
+    if c.first == c.last and not c.noun_cue and _DESIGNATION_AFTER.match(after) and not _any_major(c.hits):
         return "drop"  # "Pack 122", "Section 2AA", "Building 12": a designation
-    if c.first == c.last and "&" in ctx.text and not any(_major(p) for p, _ in c.hits) and (
+    if c.first == c.last and "&" in ctx.text and not _any_major(c.hits) and (
             _AMPERSAND_AFTER.match(ctx.text, c.end)
             or _AMPERSAND_BEFORE.search(ctx.text, max(0, c.start - 20), c.start)):
         return "drop"  # "Stevens & Wilkinson", "Procter & Gamble": a firm
     next_word = _NEXT_WORD.match(after) if c.first == c.last and not c.noun_cue else None
     if (next_word and next_word.group(1).lower() in ctx.lex["speech_verbs"]
-            and not any(_major(p) for p, _ in c.hits)):
+            and not _any_major(c.hits)):
         return "drop"  # "Jones said"
     if not c.hits:
         return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
@@ -1479,7 +1558,7 @@ def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozens
         return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
     unit = any(p.feature in ("country", "admin1") or p.country_code in top_focus for p, _ in c.hits)
     cue = c.strong or c.prep in _LOCATIVE or c.direction_adj or c.city_cue or c.minor_admin_cue
-    if c.first == c.last and not cue and not any(_major(p) for p, _ in c.hits) and max(
+    if c.first == c.last and not cue and not _any_major(c.hits) and max(
             p.population for p, _ in c.hits) < 100_000:
         return "context"  # "Baker", "Lane": a small place named once without a locative word is often a surname
     if c.initial and not c.strong and c.first == c.last and not unit:
@@ -1524,15 +1603,14 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     for c in cands:
         if not c.hits or c.weak or c.fuzzy or any(p.feature == "continent" for p, _ in c.hits):
             continue  # a continent ("EU") is evidence of no country
-        if c.first == c.last and ctx.toks[c.first].low in ctx.person_words and not any(
-                _major(p) for p, _ in c.hits):
+        if c.first == c.last and ctx.toks[c.first].low in ctx.person_words and not _any_major(c.hits):
             continue  # "Jeff Hamilton ... Hamilton will appear"
         # A place in an organisation's name ("Virginia State Police") is half a vote.
         weight = _W["affiliation_vote"] if c.role == "affiliation" else 1.0
         if not (c.strong or c.prep in _LOCATIVE or c.last > c.first or counts[c.key] > 1
                 or any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in c.hits)):
             continue  # a lone small place named without context is weak evidence of the report's country
-        if any(p.feature == "country" for p, _ in c.hits):
+        if _hit_facts(c.hits)[2]:
             # A country's name is strong evidence, shared with a populous first-level unit
             # of the same name elsewhere ("Georgia").
             ccs = {p.country_code for p, _ in c.hits if p.feature == "country" or (
@@ -1610,7 +1688,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 y.extra["inside_next"] = True  # anchored to the possessor below
                 y.extra["possessor"] = x
     for x, y in zip(cands, cands[1:]):
-        if y.role == "location" and any(p.feature in ("country", "admin1") for p, _ in y.hits) and \
+        if y.role == "location" and _hit_facts(y.hits)[3] and \
                 _IN_UNIT_GAP.fullmatch(ctx.text, x.end, y.start):
             if ctx.text[x.end] == ",":
                 x.strong = True  # "Wintersville, Ohio"
@@ -1686,7 +1764,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
             hits = c.hits[:25]  # best-known first: "Springfield" has dozens
             own = {p.geonameid for p, _ in c.hits}  # same-name entries do not vouch for each other
             near = [q for q in anchors.values() if q.geonameid not in own]
-            major = any(_major(p) for p, _ in c.hits)  # "California" the state, not California, Maryland
+            major = _any_major(c.hits)  # "California" the state, not California, Maryland
             best, best_s = None, -1e9
             key, minor_admin_cue, city_cue = c.key, c.minor_admin_cue, c.city_cue
             fuzzy_scores = c.extra["score"] if c.fuzzy else None
