@@ -263,12 +263,12 @@ def test_parse_published_gives_up_quietly(value):
 
 
 def test_head_scan_finds_what_the_plain_word_boundary_pattern_finds():
-    """`_HEADS` is written for speed; on random text it must find the spans the plain
+    """`_heads` is written for speed; on random text it must find the spans the plain
     `\\b(?:words)\\b|\\b(?:19|20)\\d\\d(?!\\d)` pattern finds."""
     import random
     import re
 
-    from kharita.dates import _HEAD_WORDS, _HEADS
+    from kharita.dates import _HEAD_WORDS, _heads
 
     plain = re.compile(r"\b(?:" + "|".join(sorted(set(_HEAD_WORDS), key=len, reverse=True)) + r")\b"
                        + r"|\b(?:19|20)\d\d(?!\d)")
@@ -276,4 +276,34 @@ def test_head_scan_finds_what_the_plain_word_boundary_pattern_finds():
     pieces = sorted(set(_HEAD_WORDS)) + ["2017", "19999", "1920s", "a2017", "x", "_", "-", "é", "\n", "mayday", "ago"]
     for _ in range(20000):
         text = "".join(rng.choice(pieces) + rng.choice(["", " ", "_", ".", "9", "s"]) for _ in range(rng.randint(1, 8)))
-        assert [m.span() for m in _HEADS.finditer(text)] == [m.span() for m in plain.finditer(text)], text
+        assert list(_heads(text)) == [m.span() for m in plain.finditer(text)], text
+
+
+def test_letter_runs_of_a_pattern():
+    from kharita.dates import _letter_runs, _scanner_runs
+
+    assert _letter_runs(r"\bin\s+(?:the\s+)?(?:city|town)s?(?=\s)") == {"in", "the", "city", "citys", "town", "towns"}
+    assert _letter_runs(r"(?P<d>\d\d?)(?:st|nd)\b") == {"st", "nd"}
+    assert _letter_runs(r"(?:ab)+") is None  # letters repeated without bound
+    assert _letter_runs(r"day\w") is None  # a class holding letters
+    runs = _scanner_runs()
+    assert {"yesterday", "before", "the", "st", "since", "ago"} <= runs
+    assert not {"city", "army", "russia"} & runs  # "russia" only in a look-behind
+
+
+def test_tries_skipped_by_letter_runs_change_nothing():
+    """`_matches` skips a try when a run of letters between it and the head word is no
+    run a date can hold; on random text it must find what trying every word finds."""
+    import random
+
+    from kharita.dates import _EXPLICIT, _SCANNER, _explicit_runs, _lower, _matches, _scanner_runs
+
+    rng = random.Random(11)
+    pieces = ["in", "the", "on", "of", "a", "an", "since", "last", "early", "late", "city", "Aleppo", "army",
+              "Friday", "Friday's", "March", "May", "3rd", "21", "2017", "12/04/2017", "2016-05-01", "day", "days",
+              "ago", "week", "month", "before", "after", "the day before", "two", "few", "years", "morning", ",",
+              ".", "-", ";", "\n", "spring", "fall", "tomorrow", "yesterday", "for", "hours", "mid", "at least"]
+    for _ in range(1500):
+        low = _lower(" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 14))))
+        for scanner, runs in ((_SCANNER, _scanner_runs()), (_EXPLICIT, _explicit_runs())):
+            assert [m.span() for m in _matches(low, scanner, runs)] == [m.span() for m in _matches(low, scanner)], low

@@ -3,7 +3,7 @@ import itertools
 import random
 
 from kharita import actors, casualties, control, health, tallies
-from kharita.lexicon import LayeredMatcher, PhraseMatcher, preload_all
+from kharita.lexicon import DictionarySet, LayeredMatcher, PhraseMatcher, expand, fold, preload_all
 
 PHRASES = ["air strike", "air strikes", "strike", "rebel", "rebels", "rebel-held", "held by", "the army",
            "army", "u.s.", "al-nusra front", "front"]
@@ -54,8 +54,45 @@ def test_a_layer_phrase_is_unknown_while_its_layer_is_not_in_use():
 
 def test_preload_builds_the_dictionaries_before_any_report():
     factories = [actors._dictionary, tallies._units, tallies._verbs, control._held_by_matcher,
-                 health._facility_matcher, casualties._patterns, casualties.running_total_cues]
+                 health._phrases, casualties._patterns, casualties.running_total_cues]
     for factory in factories:
         factory.cache_clear()
     preload_all()
     assert all(factory.cache_info().currsize == 1 for factory in factories)
+
+
+def test_a_dictionary_set_finds_what_each_dictionary_finds_alone():
+    dictionaries = {
+        "weapons": [("air {strike,strikes}", "air"), ("strike", "any"), ("u.s.", "state")],
+        "actors": [("rebel", "r"), ("rebels", "r+"), ("the army", "a"), ("army", "a-"), ("air strike", "air?")],
+        "empty": [],
+    }
+    together = DictionarySet(dictionaries)
+    alone = {kind: PhraseMatcher(entries) for kind, entries in dictionaries.items()}
+    rng = random.Random(7)
+    for _ in range(2000):
+        text = random_text(rng)
+        found = together.find(fold(text))
+        assert {kind: as_tuples(matches) for kind, matches in found.items()} == {
+            kind: as_tuples(matcher.find(text)) for kind, matcher in alone.items()}, text
+
+
+def test_fold_and_expand_as_their_plain_forms():
+    """`fold` and `expand` take shortcuts; they must give what the plain forms give."""
+    import re
+
+    table = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00a0": " "})
+    rng = random.Random(3)
+    chars = "aZ \u2019\u2018\u2010\u2011\u2013\u00a0\u0130\u00c9-.\n\t"
+    for _ in range(3000):
+        text = "".join(rng.choice(chars) for _ in range(rng.randint(0, 12)))
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        assert fold(text) == lowered.translate(table), repr(text)
+    braces = re.compile(r"\{([^{}]*)\}")
+    for pattern in ["air strike", "  air\tstrike ", "air {strike,strikes}", "{a,b} {c, d}", "x{,y}", "\u00a0a  b\u00a0"]:
+        parts = braces.split(pattern)
+        options = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
+        plain = [re.sub(r"\s+", " ", "".join(combo)).strip() for combo in itertools.product(*options)]
+        assert expand(pattern) == plain, pattern

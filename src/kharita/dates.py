@@ -22,7 +22,9 @@ Speed: the pattern is not run at every position. A cheap case-sensitive scan of
 the lower-cased text finds "head" words (month and weekday names, years, day,
 week, month, today ...), and the full pattern is only tried, anchored, at the
 few word starts up to 48 characters before each head (same result as a full
-`finditer`, checked on the dev reports, at ~12 times the speed).
+`finditer`, checked on the dev reports, at ~12 times the speed), and only at those
+from which every run of letters up to the head is one a date expression can hold
+(`_letter_runs`, read off the pattern itself: half the tries, most of those that fail).
 
 Why rules rather than a general date library: `dateparser` 1.5, measured here
 with RELATIVE_BASE=2017-04-23 and PREFER_DATES_FROM="past", takes 0.5-0.8 ms per
@@ -39,9 +41,12 @@ from __future__ import annotations
 import calendar
 import email.utils
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
+from functools import cache
 
 from .doc import DateMention
+from .lexicon import preload
 
 __all__ = ["find_dates", "explicit_dates", "latest_explicit_date", "parse_published"]
 
@@ -109,18 +114,34 @@ _HEAD_WORDS = (
 
 
 def _heads_pattern(words: list[str]) -> str:
-    r"""`\b(?:word|...)\b|\b(?:19|20)\d\d(?!\d)`, written so that every alternative starts
-    with a literal character: `re` then skips, in C, the positions whose character starts
-    no alternative (a leading `\b` would make it try all of them; this runs over every
-    report's whole text). `c(?<!\w.)` after a word character c is `\b` before it."""
+    r"""`(?:word|...)\b|(?:19|20)\d\d(?!\d)`, one alternative per first character, each
+    starting with that literal character (`re` tries an alternative only where its
+    character stands)."""
     by_first: dict[str, list[str]] = {}
     for word in sorted(set(words), key=len, reverse=True):
         by_first.setdefault(word[0], []).append(re.escape(word[1:]))
-    heads = [rf"{re.escape(first)}(?<!\w.)(?:{'|'.join(rests)})\b" for first, rests in by_first.items()]
-    return "|".join(heads + [r"1(?<!\w.)9\d\d(?!\d)", r"2(?<!\w.)0\d\d(?!\d)"])
+    heads = [rf"{re.escape(first)}(?:{'|'.join(rests)})\b" for first, rests in by_first.items()]
+    return "|".join(heads + [r"19\d\d(?!\d)", r"20\d\d(?!\d)"])
 
 
-_HEADS = re.compile(_heads_pattern(_HEAD_WORDS))
+# `\b(?:word|...)\b|\b(?:19|20)\d\d(?!\d)` over a whole report, written for speed: a head
+# begins after a character that is no word character, and the pattern starts by
+# consuming that character, so `re` skips, in C, to the few positions (spaces,
+# punctuation) where one can begin (a leading `\b` would make it try every position;
+# a leading letter, most of them). The text's first character needs `_HEAD` alone.
+_HEAD = re.compile(_heads_pattern(_HEAD_WORDS))
+_HEADS = re.compile(r"[^\w](" + _heads_pattern(_HEAD_WORDS) + ")")
+
+
+def _heads(low: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of every head word of `low`, in text order."""
+    first = _HEAD.match(low)
+    if first is not None:
+        yield first.span()
+    for head in _HEADS.finditer(low):
+        yield head.span(1)
+
+
 _LOOKBACK = 48  # characters: "ever since the beginning of the " + "year"
 _WORD = re.compile(r"\w+")
 # Words an expression can start with (besides numbers and head words).
@@ -241,17 +262,146 @@ def _lower(text: str) -> str:
     return low
 
 
-def _matches(low: str, scanner: re.Pattern):
-    """Leftmost-longest, non-overlapping matches of `scanner` that contain a head word."""
+# -------------------------------------------------------- words a match can hold
+
+# What the strings matched by a piece of pattern look like, as far as runs of letters go:
+# (whole, heads, tails): the strings that are all letters; the letters that open those
+# holding something else (up to it); the letters that close them.
+_Shape = tuple[set[str], set[str], set[str]]
+_EMPTY: _Shape = ({""}, set(), set())  # matches no character: an anchor, a look-around
+_NON_LETTER: _Shape = (set(), {""}, {""})
+
+
+class _BeyondAnalysis(Exception):
+    pass
+
+
+def _letter_runs(pattern: str) -> frozenset[str] | None:
+    """Every maximal run of letters a-z that a string matched by `pattern` can hold
+    ("the", "day", "before", "march", "st" of "1st"...), read off the parsed pattern; None
+    when the pattern repeats letters or uses a construct this does not follow.
+
+    A try of the scanner at a word can only reach a head word further on when every
+    run of letters between them is one of these ("in the city of Aleppo on Friday":
+    "city" is none, so "in" cannot start a date reaching "Friday"); most tries that fail
+    are skipped so, at no cost in what is found."""
+    try:  # the parser behind `re` (a private module: without it, no shortcut)
+        import re._constants as _sre
+        import re._parser as _sre_parse
+    except ImportError:
+        return None
+    runs: set[str] = set()  # runs closed on both sides
+    groups: dict[int, _Shape] = {}
+
+    def concat(left: _Shape, right: _Shape) -> _Shape:
+        if right == _EMPTY:
+            return left
+        if left == _EMPTY:
+            return right
+        (whole_a, heads_a, tails_a), (whole_b, heads_b, tails_b) = left, right
+        runs.update(tail + head for tail in tails_a for head in heads_b)
+        return ({a + b for a in whole_a for b in whole_b},
+                {a + head for a in whole_a for head in heads_b} | heads_a,
+                {tail + b for tail in tails_a for b in whole_b} | tails_b)
+
+    def union(shapes: list[_Shape]) -> _Shape:
+        return (set().union(*(shape[0] for shape in shapes)), set().union(*(shape[1] for shape in shapes)),
+                set().union(*(shape[2] for shape in shapes)))
+
+    def letters_in(items) -> bool:
+        for op, value in items:
+            if op is _sre.LITERAL and "a" <= chr(value) <= "z":
+                return True
+            if op is _sre.RANGE and value[0] <= ord("z") and value[1] >= ord("a"):
+                return True
+            if op is _sre.CATEGORY and value in (_sre.CATEGORY_DIGIT, _sre.CATEGORY_SPACE):
+                continue
+            if op not in (_sre.LITERAL, _sre.RANGE):
+                raise _BeyondAnalysis(op)
+        return False
+
+    def sequence(items) -> _Shape:
+        shape = _EMPTY
+        letters = ""  # a word's letters, one node each, joined before they are concatenated
+        for op, value in items:
+            if op is _sre.LITERAL and "a" <= chr(value) <= "z":
+                letters += chr(value)
+                continue
+            if letters:
+                shape, letters = concat(shape, ({letters}, set(), set())), ""
+            shape = concat(shape, node(op, value))
+        return concat(shape, ({letters}, set(), set())) if letters else shape
+
+    def node(op, value) -> _Shape:
+        if op is _sre.LITERAL:
+            return ({chr(value)}, set(), set()) if "a" <= chr(value) <= "z" else _NON_LETTER
+        if op is _sre.IN:
+            if letters_in(value):
+                raise _BeyondAnalysis("a class of letters")
+            return _NON_LETTER
+        if op in (_sre.AT, _sre.ASSERT, _sre.ASSERT_NOT):
+            return _EMPTY
+        if op is _sre.SUBPATTERN:
+            shape = sequence(value[3])
+            if value[0] is not None:
+                groups[value[0]] = shape
+            return shape
+        if op is _sre.BRANCH:
+            return union([sequence(branch) for branch in value[1]])
+        if op is _sre.GROUPREF_EXISTS:
+            return union([sequence(value[1]), sequence(value[2]) if value[2] else _EMPTY])
+        if op is _sre.GROUPREF:
+            return groups[value]
+        if op is _sre.MAX_REPEAT:
+            low, high, item = value
+            shape = sequence(item)
+            if high > 1 and any(text for strings in shape for text in strings):
+                raise _BeyondAnalysis("repeated letters")  # (repeated non-letters look the same)
+            return union([shape, _EMPTY]) if low == 0 else shape
+        raise _BeyondAnalysis(op)
+
+    try:
+        parsed = _sre_parse.parse(pattern)
+        if parsed.state.flags & re.IGNORECASE:
+            return None
+        for strings in sequence(parsed):
+            runs.update(strings)
+    except (_BeyondAnalysis, KeyError, AttributeError, TypeError):  # an unknown construct: no shortcut
+        return None
+    runs.discard("")
+    return frozenset(runs)
+
+
+@preload
+@cache
+def _scanner_runs() -> frozenset[str] | None:
+    return _letter_runs(_SCANNER.pattern)
+
+
+@preload
+@cache
+def _explicit_runs() -> frozenset[str] | None:
+    return _letter_runs(_EXPLICIT.pattern)
+
+
+_LETTERS = re.compile(r"[a-z]+")
+
+
+def _matches(low: str, scanner: re.Pattern, runs: frozenset[str] | None = None):
+    """Leftmost-longest, non-overlapping matches of `scanner` that contain a head word.
+    `runs`: `_letter_runs` of the scanner's pattern (tries that cannot reach the head
+    word are skipped)."""
     cursor = 0
     match = scanner.match
-    for h in _HEADS.finditer(low):
-        hs = h.start()
+    for hs, he in _heads(low):
         if hs < cursor:
             continue
-        for w in _WORD.finditer(low, max(cursor, hs - _LOOKBACK), h.end()):
+        for w in _WORD.finditer(low, max(cursor, hs - _LOOKBACK), he):
             word = w.group()
             if word not in _STARTERS and not word[0].isdigit():
+                continue
+            # The head is preceded by no letter, so the runs before it are whole.
+            if runs is not None and not runs.issuperset(_LETTERS.findall(low, w.start(), hs)):
                 continue
             m = match(low, w.start())
             if m is not None and m.end() > hs:
@@ -730,7 +880,7 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
     if isinstance(published, datetime):
         published = published.date()
     pub = published
-    matches = list(_matches(_lower(text), _SCANNER))
+    matches = list(_matches(_lower(text), _SCANNER, _scanner_runs()))
     ctx = _Ctx(pub, None if pub is not None else _reference(text, matches))
     out: list[DateMention] = []
     for m in matches:
@@ -771,7 +921,7 @@ def explicit_dates(text: str, _low: str | None = None) -> list[tuple[int, int, d
     "22/04/2017"; not "04/05/2017" (April 5 or May 4).
     """
     out = []
-    for m in _matches(_low if _low is not None else _lower(text), _EXPLICIT):
+    for m in _matches(_low if _low is not None else _lower(text), _EXPLICIT, _explicit_runs()):
         kind = m.lastgroup
         d = _explicit(kind, _Groups(m, kind, text))
         if d is not None:

@@ -147,10 +147,11 @@ class Doc:
     events: list[Event] = field(default_factory=list)
     control: list = field(default_factory=list)  # control.ControlClaim: who holds which place from when
     tallies: list = field(default_factory=list)  # models.Tally: running counts, not events
+    # The report's text, as a plain attribute: the stages read it some 150 times per report.
+    text: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def text(self) -> str:
-        return self.report.text
+    def __post_init__(self) -> None:
+        self.text = self.report.text
 
     def span(self, mention: Mention | Sentence) -> Span:
         return self.report.span(mention.start, mention.end)

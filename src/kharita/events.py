@@ -32,6 +32,7 @@ from datetime import date
 from functools import cache, lru_cache
 
 from . import actors as actor_rules
+from . import background
 from .doc import (
     Actor,
     ActorMention,
@@ -43,7 +44,7 @@ from .doc import (
     TriggerMention,
     WeaponMention,
 )
-from .lexicon import Match, PhraseMatcher, expand, fold, leftmost_longest, load_data, preload
+from .lexicon import DictionarySet, Match, PhraseMatcher, expand, fold, load_data, preload
 from .merge import acled_figure
 from .names import names_match
 from .models import Claim, Event, Span
@@ -161,31 +162,22 @@ _CUE_KINDS = ("triggers", "weapons", "verbs", "objects", "modal", "air")
 
 @preload
 @cache
-def _cue_matcher() -> PhraseMatcher[tuple[tuple[str, object], ...]]:
+def _cue_matcher() -> DictionarySet[object]:
     """The `_CUE_KINDS` dictionaries in one automaton, so that one walk over a report
-    finds the phrases of all of them (six walks cost more than all their matches); a
-    phrase in several dictionaries carries each one's value."""
+    finds the phrases of all of them (six walks cost more than all their matches)."""
     cues = load_data("triggers.yaml")
     verbs, objects = _verb_object_phrases()
     tables = {"triggers": _phrase_table(_trigger_entries()), "weapons": _phrase_table(_weapon_entries()),
               "verbs": verbs, "objects": objects, "modal": _phrase_table((cue, True) for cue in cues["modal_cues"]),
               "air": _phrase_table((cue, True) for cue in cues["air_cues"])}
-    merged: dict[str, list[tuple[str, object]]] = {}
-    for kind, table in tables.items():
-        for key, value in table.items():
-            merged.setdefault(key, []).append((kind, value))
-    return PhraseMatcher((key, tuple(values)) for key, values in merged.items())
+    return DictionarySet({kind: tables[kind].items() for kind in _CUE_KINDS})
 
 
 def find_cues(folded: str) -> dict[str, list[Match]]:
     """Each of the `_CUE_KINDS` dictionaries' matches in a folded report, as a
     `PhraseMatcher` of that dictionary alone finds them: on word boundaries,
     non-overlapping, leftmost-longest, in text order."""
-    found: dict[str, list[tuple[int, int, object]]] = {kind: [] for kind in _CUE_KINDS}
-    for start, end, values in _cue_matcher().candidates(folded):
-        for kind, value in values:
-            found[kind].append((start, end, value))
-    return {kind: leftmost_longest(candidates) for kind, candidates in found.items()}
+    return _cue_matcher().find(folded)
 
 
 @cache
@@ -322,10 +314,13 @@ def _is_modal(trigger: TriggerMention, modal, text: str) -> bool:
 
 
 def find_triggers(doc: Doc, folded: str, cues: dict[str, list[Match]] | None = None) -> None:
+    origin = background.origin_spans(folded, doc.sentences)  # "the war began with protests in 2011"
     for m in (cues if cues is not None else find_cues(folded))["triggers"]:
         spec: TriggerSpec = m.value
         if spec.cls == "none":
             continue  # "riot police", "fighting the pandemic": no event here
+        if origin and background.within(origin, m.start, m.end):
+            continue  # the war's origin story, background: no event
         doc.triggers.append(TriggerMention(
             m.start, m.end, doc.text[m.start:m.end],
             event_type=taxonomy()[spec.sub_event_type]["event_type"] if spec.sub_event_type else "",

@@ -11,7 +11,7 @@ import re
 from functools import cache
 
 from .doc import Doc
-from .lexicon import PhraseMatcher, load_data, preload
+from .lexicon import DictionarySet, load_data, preload
 from .merge import acled_figure, claim_key
 from .models import Claim, Event, HealthAttack, Span
 
@@ -30,20 +30,15 @@ def _data() -> dict:
 
 @preload
 @cache
-def _facility_matcher() -> PhraseMatcher[str]:
-    return PhraseMatcher((phrase, kind) for kind, phrases in _data()["facilities"].items() for phrase in phrases)
-
-
-@preload
-@cache
-def _damage_matcher() -> PhraseMatcher[str]:
-    return PhraseMatcher((phrase, level) for level, phrases in _data()["damage"].items() for phrase in phrases)
-
-
-@preload
-@cache
-def _fire_matcher() -> PhraseMatcher[bool]:
-    return PhraseMatcher((phrase, True) for phrase in _data()["attack_types"]["setting_fire"])
+def _phrases() -> DictionarySet[str | bool]:
+    """Facility phrases (value: the kind of facility), damage phrases (value: the level)
+    and phrases of setting fire, found in one walk over a report."""
+    data = _data()
+    return DictionarySet({
+        "facilities": [(phrase, kind) for kind, phrases in data["facilities"].items() for phrase in phrases],
+        "damage": [(phrase, level) for level, phrases in data["damage"].items() for phrase in phrases],
+        "fire": [(phrase, True) for phrase in data["attack_types"]["setting_fire"]],
+    })
 
 
 @preload
@@ -140,9 +135,8 @@ def annotate(doc: Doc, folded: str) -> None:
     """Give each event of the document its SSA record, if it hit health care."""
     if not doc.events:
         return
-    facilities = _facility_matcher().find(doc.text, folded)
-    damage = _damage_matcher().find(doc.text, folded)
-    fires = _fire_matcher().find(doc.text, folded)
+    found = _phrases().find(folded)
+    facilities, damage, fires = found["facilities"], found["damage"], found["fire"]
     sentences = {id(e): [(s.start, s.end) for s in e.evidence.get("notes", [])] for e in doc.events}
 
     def owner(position: int) -> Event | None:

@@ -6,6 +6,7 @@ whatever the size of the dictionary.
 """
 from __future__ import annotations
 
+import gc
 import itertools
 import re
 from bisect import bisect_right
@@ -22,9 +23,8 @@ T = TypeVar("T")
 
 # Typographic variants folded to ASCII; every replacement keeps the length, so
 # offsets in the folded text are offsets in the original.
-_FOLD = str.maketrans({"\u2019": "'", "\u2018": "'", "\u2010": "-", "\u2011": "-", "\u2013": "-", "\u00a0": " "})
+_FOLD = (("\u2019", "'"), ("\u2018", "'"), ("\u2010", "-"), ("\u2011", "-"), ("\u2013", "-"), ("\u00a0", " "))
 _BRACES = re.compile(r"\{([^{}]*)\}")
-_SPACES = re.compile(r"\s+")
 
 
 def fold(text: str) -> str:
@@ -32,20 +32,37 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):  # rare characters whose lower case is longer ("İ")
         lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
-    return lowered.translate(_FOLD)
+    if lowered.isascii():
+        return lowered
+    # A few `str.replace` scans cost a fraction of one `str.translate` of a text that is
+    # not pure ASCII (translate then looks every character up in its table).
+    for variant, ascii_char in _FOLD:
+        if variant in lowered:
+            lowered = lowered.replace(variant, ascii_char)
+    return lowered
 
 
 def expand(pattern: str) -> list[str]:
     """Brace expansion: "air {strike,strikes}" -> ["air strike", "air strikes"]."""
+    if "{" not in pattern:  # most phrases: nothing to expand
+        return [" ".join(pattern.split())]
     parts = _BRACES.split(pattern)
     options = [[p] if i % 2 == 0 else p.split(",") for i, p in enumerate(parts)]
-    return [_SPACES.sub(" ", "".join(combo)).strip() for combo in itertools.product(*options)]
+    # Runs of white space as one space, none at the ends.
+    return [" ".join("".join(combo).split()) for combo in itertools.product(*options)]
+
+
+# libyaml's parser with PyYAML's safe constructors (the same data, built ten times
+# faster: these files are read when a `Pipeline` is made); pure Python where PyYAML was
+# built without libyaml.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
 def load_data(name: str) -> Any:
     """A YAML data file shipped in `kharita/data`."""
-    return yaml.safe_load(resources.files("kharita.data").joinpath(name).read_text(encoding="utf-8"))
+    text = resources.files("kharita.data").joinpath(name).read_text(encoding="utf-8")
+    return yaml.load(text, Loader=_YAML_LOADER)
 
 
 def data_lines(name: str) -> Iterator[list[str]]:
@@ -165,6 +182,54 @@ class PhraseMatcher(Generic[T]):
         return [leftmost_longest(f) if f else [] for f in found]
 
 
+class DictionarySet(Generic[T]):
+    """Several named dictionaries in one automaton: one walk over a text finds the phrases
+    of all of them (a walk costs more than the matches of most dictionaries), each kind's
+    matches exactly as a `PhraseMatcher` of that dictionary alone finds them: on word
+    boundaries, non-overlapping, leftmost-longest, in text order. A phrase in several
+    dictionaries carries each one's value."""
+
+    def __init__(self, dictionaries: Mapping[str, Iterable[tuple[str, T]]]) -> None:
+        self.kinds = tuple(dictionaries)
+        merged: dict[str, list[tuple[str, T]]] = {}
+        for kind, entries in dictionaries.items():
+            words: dict[str, T] = {}
+            for phrase, value in entries:
+                for variant in expand(phrase):
+                    if key := fold(variant):
+                        words[key] = value  # a later entry overrides
+            for key, value in words.items():
+                merged.setdefault(key, []).append((kind, value))
+        self._automaton = ahocorasick.Automaton()
+        for key, values in merged.items():
+            self._automaton.add_word(key, (len(key), tuple(values)))
+        self._empty = not merged
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    def find(self, folded: str) -> dict[str, list[Match[T]]]:
+        """Each dictionary's matches in a folded text."""
+        found: dict[str, list[_Candidate]] = {kind: [] for kind in self.kinds}
+        if self._empty:
+            return found  # type: ignore[return-value]
+        stop = len(folded)
+        # The word-edge test of `PhraseMatcher.candidates`, inlined.
+        for end_index, (length, values) in self._automaton.iter(folded):
+            first = end_index - length + 1
+            if first > 0:
+                char = folded[first - 1]
+                if char.isalnum() or char == "-":
+                    continue
+            after = end_index + 1
+            if after < stop:
+                char = folded[after]
+                if char.isalnum() or char == "-":
+                    continue
+            for kind, value in values:
+                found[kind].append((first, after, value))
+        return {kind: leftmost_longest(candidates) if candidates else [] for kind, candidates in found.items()}
+
+
 class LayeredMatcher(Generic[T]):
     """A base dictionary with named layers over it (actor packs per country), in one
     automaton. `find(..., layers=(a, b))` matches exactly as a `PhraseMatcher` given the
@@ -242,5 +307,13 @@ def preload(factory: F) -> F:
 
 def preload_all() -> None:
     """Build every dictionary and pattern marked with `preload`."""
-    for factory in _PRELOAD:
-        factory()
+    # Tens of thousands of objects are made here, and all of them live on: the cyclic
+    # garbage collector, which would walk them again and again meanwhile, waits.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for factory in _PRELOAD:
+            factory()
+    finally:
+        if enabled:
+            gc.enable()

@@ -15,13 +15,22 @@ import re
 from datetime import date
 from functools import cache
 
-from .casualties import find_sources, parse_number, running_total_cues
+from .casualties import (
+    LONG_PERIOD_DAYS,
+    counted_over,
+    find_sources,
+    over_period,
+    parse_number,
+    periods,
+    running_totals,
+)
 from .doc import Doc, Sentence
 from .lexicon import PhraseMatcher, load_data, preload
 from .models import Tally
 
 _WORD = re.compile(r"[a-z0-9]+(?:[,-][a-z0-9]+)*")
 _NOT_A_COUNT = frozenset({"a", "an", "some"})  # "destroyed a hospital": not a tally figure
+_CONJUNCTIONS = frozenset({"and", "or", "but"})
 ADJECTIVES_BETWEEN = 2  # "at least seven major hospitals", "four specialised clinics"
 
 
@@ -30,6 +39,8 @@ def _figure_before(folded: str, floor: int, start: int) -> tuple[int, bool, int]
     hospitals"): (value, approximate, where the figure starts), or None."""
     words = list(_WORD.finditer(folded, max(floor, start - 60), start))[-(ADJECTIVES_BETWEEN + 2):]
     for i in range(len(words) - 1, max(-1, len(words) - 2 - ADJECTIVES_BETWEEN), -1):
+        if words[i].group() in _CONJUNCTIONS:
+            break  # "killed 300,000 and displaced": the figure does not count what follows the "and"
         for first in (i - 1, i):  # "a dozen", "twenty five"; then one word
             if first < 0:
                 continue
@@ -84,10 +95,10 @@ def _period(doc: Doc, sentence: Sentence, folded: str, dates: list) -> tuple[str
     date of a week or more ("since February 1"), or a running-total cue; else None.
     `dates`: the date mentions in the sentence."""
     for mention in dates:
-        if mention.ongoing and (mention.last - mention.first).days >= 7:
+        if mention.ongoing and (mention.last - mention.first).days >= LONG_PERIOD_DAYS:
             return mention.text, mention.start, mention.end, mention.first
-    cue = running_total_cues().search(folded, sentence.start, sentence.end)
-    return (doc.text[cue.start():cue.end()], cue.start(), cue.end(), None) if cue else None
+    cues = running_totals(folded, sentence.start, sentence.end)
+    return (doc.text[cues[0].start():cues[0].end()], cues[0].start(), cues[0].end(), None) if cues else None
 
 
 def _figures(doc: Doc, sentence: Sentence, folded: str):
@@ -103,6 +114,21 @@ def _figures(doc: Doc, sentence: Sentence, folded: str):
         yield value, approximate, begin, end, doc.text[start:end]
 
 
+def _over_periods(doc: Doc, sentence: Sentence, folded: str, figures: list, dates: list) -> list:
+    """A sentence's figures counted over its periods (running-total cues, ongoing dates):
+    those in a period's clause or led by it, plus death tolls where no unit follows the
+    figure ("the war has killed more than 300,000"), as (value, approximate, start, end,
+    unit). A figure in another clause ("Twelve were killed on Monday, in a town shelled
+    since 2015") is not counted over the period."""
+    spans = periods(folded, sentence, dates)
+    counted = over_period(folded, sentence, [(f[2], f[3]) for f in figures], spans)
+    kept = [f for f, over in zip(figures, counted) if over]
+    for toll in counted_over(doc, sentence, folded, spans):
+        if not any(toll.start < end and start < toll.end for _, _, start, end, _ in kept):
+            kept.append((toll.value, toll.approximate, toll.start, toll.end, toll.victims or "people"))
+    return sorted(kept, key=lambda f: f[2])
+
+
 def find_tallies(doc: Doc, folded: str) -> list[Tally]:
     tallies: list[Tally] = []
     carried = None  # (period, regions, source) of the tally sentence just before
@@ -114,6 +140,8 @@ def find_tallies(doc: Doc, folded: str) -> list[Tally]:
             carried = None
             continue
         figures = list(_figures(doc, sentence, folded))
+        if sentence.start <= period[1] < sentence.end:  # a period of this sentence, not carried over
+            figures = _over_periods(doc, sentence, folded, figures, dates)
         if not figures:
             carried = None
             continue

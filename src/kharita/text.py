@@ -23,10 +23,11 @@ _LINE = re.compile(r"[^\n]+")
 _CREDIT = re.compile(r"\((?=[^()\n]{2,60}\))[^()\n]*\b(?:[Pp]hoto|PHOTO|[Pp]hotos|[Aa]gencies|Images|IMAGES|[Ff]ile)\b"
                      r"[^()\n]*\)")
 _AFTER_CREDIT = re.compile(r"\s+(?=[\"\u201c\u2018]?[A-Z0-9\u0600-\u06FF])")
-# A caption opened by its label: "TOP PHOTO: ...", "File photo: ...", "PHOTO - ...".
-_CAPTION_LABEL = re.compile(r"^(?:(?:TOP|MAIN|FILE|FEATURED|LEAD|HEADER)\s+)?(?:PHOTO|IMAGE|PICTURE)S?\s*[:\-\u2013\u2014]|"
-                            r"^(?:Top|Main|File|Featured|Lead)\s+(?:photo|image|picture)\s*[:\-\u2013\u2014]|"
-                            r"^(?:Photo|Image|Picture)\s*[:\u2013\u2014]")
+# A caption opened by its label: "TOP PHOTO: ...", "File photo: ...", "PHOTO - ..." (used
+# with `match` at the sentence's start).
+_CAPTION_LABEL = re.compile(r"(?:(?:TOP|MAIN|FILE|FEATURED|LEAD|HEADER)\s+)?(?:PHOTO|IMAGE|PICTURE)S?\s*[:\-\u2013\u2014]|"
+                            r"(?:Top|Main|File|Featured|Lead)\s+(?:photo|image|picture)\s*[:\-\u2013\u2014]|"
+                            r"(?:Photo|Image|Picture)\s*[:\u2013\u2014]")
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -133,21 +134,22 @@ def _append(sentences: list[Sentence], text: str, start: int, end: int, paragrap
 
 def is_heading(text: str, sentence: Sentence) -> bool:
     """A short line without final punctuation: a headline or section heading."""
-    body = text[sentence.start:sentence.end]
-    return len(body) < 120 and body[-1] not in ".!?\"\u201d:" and "\n" not in body
+    start, end = sentence.start, sentence.end  # (read in `text`, not copied out: called per sentence)
+    return end - start < 120 and text[end - 1] not in ".!?\"\u201d:" and text.find("\n", start, end) < 0
 
 
 def is_caption(text: str, sentence: Sentence) -> bool:
     """A photo caption: closed by a credit ("... April 4 2017. (Reuters Photo)") or opened
     by a label ("TOP PHOTO: Smoke rises from ..."). It shows an event the report may or
     may not tell; it is not the report's lead."""
-    body = text[sentence.start:sentence.end]
-    if _CAPTION_LABEL.match(body):
+    start, end = sentence.start, sentence.end
+    if _CAPTION_LABEL.match(text, start, end):
         return True
-    if not body.endswith(")"):
+    if end <= start or text[end - 1] != ")":
         return False
-    credit = _CREDIT.search(body, max(0, len(body) - 64))
-    return credit is not None and credit.end() == len(body)
+    # (The pattern looks at nothing before its "(" or after `end`: the same as on the sentence alone.)
+    credit = _CREDIT.search(text, max(start, end - 64), end)
+    return credit is not None and credit.end() == end
 
 
 def annotate(doc: Doc) -> None:
