@@ -151,6 +151,23 @@ def test_migration_0006_gives_stored_events_their_summaries(db_url, report, even
     assert schema_differences(Store(db_url).engine.url.render_as_string(hide_password=False)) == []
 
 
+def test_migration_0007_puts_merge_candidates_in_one_index(db_url, report, event):
+    store = Store(db_url)
+    store.add(report, [event])
+    downgrade(store, "0006")
+    assert store.schema_version == 6
+    store.close()
+    store = Store(db_url)  # upgrades: the candidate index replaces the blocking one
+    assert (store.revision, store.schema_version) == (head_revision(), SCHEMA_VERSION)
+    other = Report.create("Jets struck Saraqib on Monday; five civilians died, a medic said.",
+                          published=report.published)
+    twin = event.model_copy(update={"event_id_cnty": "SYR000000000002", "report_ids": [other.id]})
+    store.add(other, [twin])
+    assert store.counts() == {"reports": 2, "events": 1, "mentions": 2}  # found through the new index
+    store.close()
+    assert schema_differences(Store(db_url).engine.url.render_as_string(hide_password=False)) == []
+
+
 def make_v1_database(path, report: Report, event) -> None:
     db = sqlite3.connect(path)
     db.executescript(V1_SCHEMA)

@@ -22,8 +22,9 @@ first: a wrong merge destroys an event, a missed one only leaves a duplicate.
   `collapse_nested` joins an event placed only at a region with the one event of the same
   kind and day at a place inside it ("Idlib province" / "Khan Sheikhoun, Idlib").
 
-Candidates come from the store by blocking (event type, date window, bounding box), never
-all pairs, so merging is incremental and near-linear. Every decision is kept with its
+Candidates come from the store by blocking (event type, date window, bounding box, and
+what these rules would reject anyway: `candidate_reach`), never all pairs, so merging is
+incremental and near-linear; the closest is tried first. Every decision is kept with its
 reason, and a user's split is a cannot-link that later merges respect.
 
 Conflicting figures are kept side by side as claims; the merged figure follows ACLED:
@@ -281,6 +282,47 @@ def same_happening(new: Event | EventKey, old: Event | EventKey) -> Decision:
             return Decision(False, "only a month in common and no death tolls to compare")
     return Decision(True, f"same event type ({new.event_type}); dates {gap} day(s) apart (window "
                           f"{window}); {where}; actors compatible")
+
+
+def compatible_sub_events(sub_event_type: str) -> tuple[str, ...]:
+    """The sub-event types a happening coded `sub_event_type` may be given by another
+    report (`COMPATIBLE_SUB_EVENTS`), itself first."""
+    partners = {t for group in COMPATIBLE_SUB_EVENTS if sub_event_type in group for t in group}
+    return (sub_event_type, *sorted(partners - {sub_event_type}))
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Which stored events of one time precision, dated from the text or from the
+    publication, `same_happening` could take for one mention: its rules read forwards, so
+    that the store's candidate query leaves out what they would reject anyway."""
+
+    days: int  # dates at most this many days apart
+    precise_only: bool  # only events placed better than a region, of the mention's own sub-event type
+    toll_only: bool  # only events with a death toll
+
+
+def reach_of(mention: Event | EventKey) -> tuple[int, bool, bool]:
+    """What `candidate_reach` needs of a mention: how far its date reaches (`date_reach`),
+    whether it is placed better than a region (with coordinates), whether it gives a toll."""
+    precise = _level(mention) < REGION_LEVEL and None not in (mention.latitude, mention.longitude)
+    return date_reach(mention), precise, toll_range(mention) is not None
+
+
+def candidate_reach(mention_reach: int, precise_place: bool, toll: bool, time_precision: int,
+                    published: bool) -> Reach | None:
+    """What a stored event of `time_precision` (its date from the publication when
+    `published`) needs to be the same happening as a mention (`reach_of`: its date's
+    reach, whether it is placed precisely, whether it gives a toll); None when no such
+    event can be. `same_happening`'s date window and weak-evidence rules, read forwards."""
+    window = max(mention_reach, PUBLICATION_DATE_SLACK_DAYS if published else date_window(time_precision).days)
+    coarse_date = window > PUBLICATION_DATE_SLACK_DAYS
+    if coarse_date and not precise_place:
+        return None  # only a region (or a place name) and a coarse date in common
+    toll_only = window >= MONTH_DAYS
+    if toll_only and not toll:
+        return None  # only a month in common and no death toll to compare
+    return Reach(window, coarse_date, toll_only)
 
 
 def closeness(a: Event | EventKey, b: Event | EventKey) -> tuple[int, float, int]:

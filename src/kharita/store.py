@@ -25,6 +25,7 @@ import binascii
 import hashlib
 import json
 import math
+import operator
 import os
 import re
 import zlib
@@ -55,11 +56,13 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    literal_column,
     or_,
     select,
     text,
     tuple_,
     type_coerce,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine, make_url
@@ -70,10 +73,10 @@ from .control import ControlClaim
 from .migrations.postgis import ensure_point_column, has_point_column
 from .models import Event, Report, Tally
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # Databases from before migrations carry only `kharita_meta.schema_version`: the
 # revision each such version equals.
-REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006"}
+REVISION_OF_SCHEMA_VERSION = {1: "0001", 2: "0002", 3: "0003", 4: "0004", 5: "0005", 6: "0006", 7: "0007"}
 # Above this many mentions, a joining mention is folded into the event instead of the
 # event being recomputed from every mention.
 FOLD_AFTER_MENTIONS = 20
@@ -151,8 +154,9 @@ events_table = Table(
     Column("summary", Text),  # filled on every write (and by migration 0006 for events stored before)
     # The seek index of date-sorted pages; with the place, a box and date range is checked in the index.
     Index("ix_events_date", "event_date", "event_id", "latitude", "longitude"),
-    Index("ix_events_block", "event_type", "event_date"),
-    Index("ix_events_type", "event_type", "sub_event_type"),
+    # Merge candidates (`_candidate_query`): each time precision's date range, the rest tested in the index.
+    Index("ix_events_candidates", "event_type", "time_precision", "event_date", "latitude", "longitude",
+          "geo_precision", "sub_event_type", "date_source", "fatalities"),
     Index("ix_events_place", "latitude", "longitude"),
     Index("ix_events_fatalities", "fatalities", "event_id"),
 )
@@ -259,31 +263,105 @@ _MENTIONS_OF_EVENT = select(mentions_table.c.mention_id, mentions_table.c.record
 _CANNOT_LINK_EVENTS = select(mentions_table.c.event_id).where(mentions_table.c.mention_id.in_(
     select(cannot_link_table.c.mention_b).where(cannot_link_table.c.mention_a == bindparam("id")).union(
         select(cannot_link_table.c.mention_a).where(cannot_link_table.c.mention_b == bindparam("id")))))
-# Blocking: only events whose date and place could match, by their own precision and
-# the new event's (see merge.date_window and merge.radius_km): one OR-branch per level.
-# The columns are merge's `EventKey` fields, in order (`merge.KEY_COLUMNS`).
-_KEY_COLUMNS = getattr(merge, "KEY_COLUMNS", (
-    "event_id", "event_type", "sub_event_type", "event_date", "time_precision", "latitude", "longitude",
-    "geo_precision", "location", "side1", "date_source"))
-_CANDIDATES = select(*[_t.c[name] for name in _KEY_COLUMNS]).where(
-    _t.c.event_type == bindparam("event_type"),
-    _t.c.event_date.between(bindparam("first3"), bindparam("last3")),  # the widest window: the index's range
-    or_(*[and_(_t.c.time_precision == level, _t.c.event_date.between(bindparam(f"first{level}"), bindparam(f"last{level}")))
-          for level in (1, 2, 3)]),
-    _t.c.event_id.not_in(select(event_reports_table.c.event_id).where(event_reports_table.c.report_id == bindparam("report"))),
-)
-_CANDIDATES_IN_BOX = _CANDIDATES.where(or_(*[
-    and_(func.coalesce(_t.c.geo_precision, 3) == level,
+# Blocking: only events whose date and place could match, and that `merge.same_happening`
+# would not reject anyway (`merge.candidate_reach`): of the mention's event type and a
+# compatible sub-event type, dated (not "ingested"), within the date window of their own
+# time precision and date source, placed better than a region and of the same sub-event
+# type where only a week or month is in common, with a death toll where only a month is;
+# never events of the same report. One branch per time precision of the stored event, so
+# each is one short range of the candidate index (migration 0007), which holds every
+# column tested. What a mention may match depends on three facts of it (`merge.reach_of`),
+# so there is one statement per combination of them (`_candidate_query`), its limits
+# written into it. The columns are merge's `EventKey` fields, in order (`merge.KEY_COLUMNS`).
+_TIME_PRECISIONS = (1, 2, 3)
+_GEO_PRECISIONS = (1, 2, 3)
+# A mention's compatible sub-event types, padded to this many parameters with its own.
+_SUB_EVENT_PARAMS = max(len(merge.compatible_sub_events(t)) for group in merge.COMPATIBLE_SUB_EVENTS for t in group)
+_CANDIDATE_LIMIT = 500  # a bound on pathological density: a mention is compared with at most this many events
+
+
+def _constant(value: int | str):
+    """A constant of the code (never a user's value) written into the SQL."""
+    return literal_column(str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'")
+
+
+def _day_param(offset: int) -> str:
+    """The parameter of the mention's day shifted by `offset` days."""
+    return f"day_{'minus' if offset < 0 else 'plus'}_{abs(offset)}"
+
+
+# Inside the box of the stored event's own geo precision (`_candidate_reaches`); not an
+# event holding a mention of the mention's own report (the pipeline told those apart).
+_IN_BOX = or_(*[
+    and_(func.coalesce(_t.c.geo_precision, _constant(merge.REGION_LEVEL)) == _constant(level),
          _t.c.latitude.between(bindparam(f"lat0_{level}"), bindparam(f"lat1_{level}")),
          _t.c.longitude.between(bindparam(f"lon0_{level}"), bindparam(f"lon1_{level}")))
-    for level in (1, 2, 3)])).limit(500)
-_CANDIDATES_BY_NAME = _CANDIDATES.where(func.lower(_t.c.location) == bindparam("location")).limit(500)
+    for level in _GEO_PRECISIONS])
+_NAMED_ALIKE = func.lower(_t.c.location) == bindparam("location")
+_NOT_OF_THE_REPORT = _t.c.event_id.not_in(select(event_reports_table.c.event_id).where(
+    event_reports_table.c.report_id == bindparam("report")))
+
+
+def _candidate_query(reach: tuple[int, bool, bool], by_name: bool) -> tuple[object, tuple[int, ...]] | None:
+    """The candidate query for mentions of this `merge.reach_of`, inside the box
+    (`lat0_1` ...) or, for a mention without coordinates, at a place of the same name
+    (`location`), and the day offsets its parameters `_day_param` stand for; None when no
+    stored event can be the same happening. Other parameters: event_type, report (the
+    mention's), sub0... (its compatible sub-event types)."""
+    precise = reach[1]
+    source = func.coalesce(_t.c.date_source, _constant(""))
+    geo = func.coalesce(_t.c.geo_precision, _constant(merge.REGION_LEVEL))
+    sub = _t.c.sub_event_type == bindparam("sub0")
+    offsets: set[int] = set()
+
+    def days(window: int):
+        offsets.update((-window, window))
+        return _t.c.event_date.between(bindparam(_day_param(-window), type_=Date),
+                                       bindparam(_day_param(window), type_=Date))
+
+    branches = []
+    for level in _TIME_PRECISIONS:
+        kinds = {published: merge.candidate_reach(*reach, level, published) for published in (True, False)}
+        kinds = {published: limits for published, limits in kinds.items() if limits is not None}
+        if not kinds:
+            continue
+        widest = max(limits.days for limits in kinds.values())
+        tests = []
+        for published, limits in kinds.items():
+            test = [source == _constant("published") if published else source != _constant("published")]
+            if limits.days != widest:
+                test.append(days(limits.days))
+            if limits.precise_only:  # only a week or a month in common
+                test += [geo < _constant(merge.REGION_LEVEL), sub]
+            elif precise:  # a region on the stored side needs the same sub-event type
+                test.append(or_(sub, geo < _constant(merge.REGION_LEVEL)))
+            if limits.toll_only:
+                test.append(_t.c.fatalities > _constant(0))
+            tests.append(and_(*test))
+        branches.append(select(*[_t.c[name] for name in merge.KEY_COLUMNS]).where(
+            _t.c.event_type == bindparam("event_type"),
+            _t.c.time_precision == _constant(level),
+            days(widest),
+            _t.c.sub_event_type.in_([bindparam(f"sub{i}") for i in range(_SUB_EVENT_PARAMS)]) if precise else sub,
+            source != _constant("ingested"),
+            or_(*tests),
+            _NAMED_ALIKE if by_name else _IN_BOX,
+            _NOT_OF_THE_REPORT,
+        ))
+    if not branches:
+        return None
+    query = union_all(*branches) if len(branches) > 1 else branches[0]
+    return query.limit(_CANDIDATE_LIMIT), tuple(sorted(offsets))
+
+
 _EVENT_RECORD = select(_t.c.record).where(_t.c.event_id == bindparam("event_id"))
 _EVENT_TYPE = select(_t.c.event_type).where(_t.c.event_id == bindparam("event_id"))
 _MENTION_COUNT = select(func.count()).select_from(mentions_table).where(mentions_table.c.event_id == bindparam("event_id"))
 _EVENT_EXISTS = select(events_table.c.event_id).where(events_table.c.event_id == bindparam("event_id"))
 _INSERT_EVENT = events_table.insert()
-_UPDATE_EVENT = events_table.update().where(events_table.c.event_id == bindparam("key"))
+# Every column but the key: setting the primary key, even to itself, rewrites its index entry.
+_UPDATE_EVENT = events_table.update().where(events_table.c.event_id == bindparam("key")).values(
+    {c.name: bindparam(c.name) for c in events_table.c if c.name != "event_id"})
 _DELETE_EVENT = events_table.delete().where(events_table.c.event_id == bindparam("event_id"))
 _INSERT_EVENT_REPORT = event_reports_table.insert()
 _DELETE_EVENT_REPORTS = event_reports_table.delete().where(event_reports_table.c.event_id == bindparam("event_id"))
@@ -320,7 +398,8 @@ class _Prepared:
     (the same text, bind casts and type conversions); only the per-call bookkeeping goes.
     Errors come out as SQLAlchemy's (`IntegrityError`, ...), as from `Connection.execute`."""
 
-    __slots__ = ("dialect", "given", "names", "options", "positional", "row_processors", "sql", "template", "types")
+    __slots__ = ("converters", "defaults", "dialect", "given", "names", "options", "pick", "positional",
+                 "row_processors", "sql", "template", "types")
 
     def __init__(self, statement, dialect: Dialect, server_prepare: bool = True) -> None:
         compiled = statement.compile(dialect=dialect)
@@ -346,6 +425,14 @@ class _Prepared:
                 self.template.append(None)
                 given.append((position, name, convert, bind.required))
         self.given: tuple = tuple(given)
+        # The fast road of `parameters`: the values of the statement's fixed and optional
+        # parameters (None unless given), the converters of the given ones (once per name,
+        # however often it is used), and every position's value picked in one C call.
+        self.defaults: dict = {name: value for name, value in zip(self.names, self.template) if value is not None}
+        self.defaults.update({name: None for _, name, _, required in given if not required})
+        self.converters: tuple = tuple({name: convert for _, name, convert, _ in given if convert is not None}.items())
+        self.pick = operator.itemgetter(*self.names) if len(self.names) > 1 else (
+            (lambda values, name=self.names[0]: (values[name],)) if self.names else (lambda values: ()))
         # psycopg prepares a statement on the server after a few runs, and PostgreSQL may then
         # plan it once for any parameters: for range queries (dates, boxes) that generic plan
         # can be a hundred times slower than one made for the values at hand.
@@ -354,11 +441,12 @@ class _Prepared:
         self.row_processors: tuple | None = None  # set from the first result's description
 
     def parameters(self, values: dict):
-        out = self.template.copy()
-        for position, name, convert, required in self.given:
-            value = values[name] if required else values.get(name)
-            out[position] = convert(value) if convert is not None else value
-        return out if self.positional else dict(zip(self.names, out))
+        """The driver's parameters from `values` (by name); a required one missing raises KeyError."""
+        merged = {**self.defaults, **values} if self.defaults else dict(values)
+        for name, convert in self.converters:
+            merged[name] = convert(merged[name])
+        picked = self.pick(merged)
+        return picked if self.positional else dict(zip(self.names, picked))
 
     def _run(self, cursor, method: str, parameters) -> None:
         try:
@@ -417,6 +505,12 @@ def _bind_converter(kind, dialect: Dialect):
     return date_text
 
 
+# The candidate queries, compiled once per process and driver, not per store: there is one
+# per kind of mention, each a few milliseconds to compile, and Spark opens a scratch
+# store per partition.
+_CANDIDATE_STATEMENTS: dict[tuple, tuple[_Prepared, tuple[tuple[str, timedelta], ...]] | None] = {}
+
+
 class _WriteStatements:
     """The write path's statements, prepared for one database's dialect."""
 
@@ -424,13 +518,11 @@ class _WriteStatements:
         def prepare(statement) -> _Prepared:
             return _Prepared(statement, dialect)
 
+        self.dialect = dialect
         self.insert_report = prepare(_INSERT_REPORT[dialect.name])
         self.insert_mention = prepare(_INSERT_MENTION)
         self.mentions_of_event = prepare(_MENTIONS_OF_EVENT)
         self.cannot_link_events = prepare(_CANNOT_LINK_EVENTS)
-        # (Row order does not matter here: of equally close candidates the lowest id wins.)
-        self.candidates_in_box = prepare(_CANDIDATES_IN_BOX)
-        self.candidates_by_name = prepare(_CANDIDATES_BY_NAME)
         self.event_record = prepare(_EVENT_RECORD)
         self.mention_count = prepare(_MENTION_COUNT)
         self.event_exists = prepare(_EVENT_EXISTS)
@@ -441,6 +533,19 @@ class _WriteStatements:
         self.delete_event_reports = prepare(_DELETE_EVENT_REPORTS)
         self.insert_claim = prepare(_INSERT_CLAIM)
         self.insert_tally = prepare(tallies_table.insert())
+
+    def candidates(self, reach: tuple[int, bool, bool], by_name: bool
+                   ) -> tuple[_Prepared, tuple[tuple[str, timedelta], ...]] | None:
+        """The candidate query for mentions of this `merge.reach_of` (`_candidate_query`),
+        compiled on first use, with its date parameters and their offsets from the mention's
+        day. (Row order does not matter: of equally close candidates the lowest id wins.)"""
+        key = (self.dialect.name, self.dialect.driver, self.dialect.paramstyle, reach, by_name)
+        if key not in _CANDIDATE_STATEMENTS:
+            query = _candidate_query(reach, by_name)
+            _CANDIDATE_STATEMENTS[key] = None if query is None else (
+                _Prepared(query[0], self.dialect),
+                tuple((_day_param(offset), timedelta(days=offset)) for offset in query[1]))
+        return _CANDIDATE_STATEMENTS[key]
 
 
 class _Writer:
@@ -490,23 +595,30 @@ class _Writer:
         self.cursor.close()
 
 
-_WINDOW_PARAMS = tuple((f"first{level}", f"last{level}") for level in (1, 2, 3))
-_BOX_PARAMS = tuple(tuple(f"{name}_{level}" for name in ("lat0", "lat1", "lon0", "lon1")) for level in (1, 2, 3))
-
-
-@cache
-def _candidate_windows(time_precision: int) -> tuple[timedelta, ...]:
-    """Days either side of a mention's date that a stored event of each time precision
-    (1, 2, 3) may lie and still be the same happening. The slack for publication dates
-    applies whichever side has one: fetch with it, `merge.same_happening` decides."""
-    return tuple(max(merge.date_window(max(level, time_precision)), timedelta(days=merge.PUBLICATION_DATE_SLACK_DAYS))
-                 for level in (1, 2, 3))
+_BOX_PARAMS = tuple(tuple(f"{name}_{level}" for name in ("lat0", "lat1", "lon0", "lon1")) for level in _GEO_PRECISIONS)
 
 
 @cache
 def _candidate_reaches(geo_precision: int | None) -> tuple[float, ...]:
     """How far (km) a stored event of each geo precision (1, 2, 3) may lie from a mention."""
     return tuple(merge.radius_km(max(level, geo_precision or 3)) for level in (1, 2, 3))
+
+
+@lru_cache(maxsize=4096)  # news names the same towns again and again
+def _box_params(lat: float, lon: float, geo_precision: int | None) -> dict[str, float]:
+    """The candidate query's boxes (`_IN_BOX`) around a mention's place."""
+    params: dict[str, float] = {}
+    for names, reach_km in zip(_BOX_PARAMS, _candidate_reaches(geo_precision)):
+        params.update(zip(names, merge.bounding_box(lat, lon, reach_km)))
+    return params
+
+
+@cache
+def _sub_event_params(sub_event_type: str, precise: bool) -> dict[str, str]:
+    """sub0... of the candidate query: the sub-event types a mention's happening may be
+    given elsewhere (only its own unless it is placed precisely), padded with its own."""
+    subs = merge.compatible_sub_events(sub_event_type) if precise else (sub_event_type,)
+    return {f"sub{i}": subs[i] if i < len(subs) else subs[0] for i in range(_SUB_EVENT_PARAMS)}
 
 
 class SchemaError(RuntimeError):
@@ -834,19 +946,22 @@ class Store:
         if writer.mention_stored(mention_id):
             return
         forbidden = writer.cannot_link_events(mention_id)
-        best: tuple[tuple, str, str] | None = None
-        for candidate in self._candidates(writer, mention):
+        best: tuple[str, str] | None = None
+        # The closest match wins; of equally close ones the lowest event id, not the first row:
+        # row order follows the query plan, and merges must not differ between databases. So
+        # candidates are tried closest first, and the first that is the same happening is it.
+        candidates = self._candidates(writer, mention)
+        ranked = sorted((merge.closeness(mention, candidate), candidate.event_id_cnty, i)
+                        for i, candidate in enumerate(candidates))
+        for _, event_id, i in ranked:
             # (The query leaves out events of the same report: the pipeline told those apart.)
-            if candidate.event_id_cnty in forbidden:
+            if event_id in forbidden:
                 continue
-            decision = merge.same_happening(mention, candidate)
+            decision = merge.same_happening(mention, candidates[i])
             if decision.same:
-                closeness = merge.closeness(mention, candidate)
-                # Of equally close candidates the lowest event id wins, not the first row: row
-                # order follows the query plan, and merges must not differ between databases.
-                if best is None or (closeness, candidate.event_id_cnty) < best[:2]:
-                    best = (closeness, candidate.event_id_cnty, decision.reason)
-        event_id, reason = (best[1], best[2]) if best else (mention_id, "started this event")
+                best = (event_id, decision.reason)
+                break
+        event_id, reason = best or (mention_id, "started this event")
         record = mention.model_dump_json()
         writer.sql.insert_mention.execute(writer.cursor, {
             "mention_id": mention_id, "report_id": mention.report_ids[0], "event_id": event_id, "reason": reason,
@@ -859,17 +974,24 @@ class Store:
 
     def _candidates(self, writer: _Writer, mention: Event) -> list[merge.EventKey]:
         """Stored events that could be the same happening (blocking), as merge keys."""
-        params: dict = {"event_type": mention.event_type, "report": mention.report_ids[0]}
+        if mention.date_source == "ingested":
+            return []  # date unknown: `merge.same_happening` takes nothing
+        located = mention.latitude is not None and mention.longitude is not None
+        reach = merge.reach_of(mention)
+        statement = writer.sql.candidates(reach, by_name=not located)
+        if statement is None:
+            return []
+        query, days = statement
+        params: dict = {"event_type": mention.event_type, "report": mention.report_ids[0],
+                        **_sub_event_params(mention.sub_event_type, reach[1])}
         day = mention.event_date
-        for (first, last), window in zip(_WINDOW_PARAMS, _candidate_windows(mention.time_precision)):
-            params[first], params[last] = day - window, day + window
-        if mention.latitude is not None and mention.longitude is not None:
-            for names, reach in zip(_BOX_PARAMS, _candidate_reaches(mention.geo_precision)):
-                params.update(zip(names, merge.bounding_box(mention.latitude, mention.longitude, reach)))
-            rows = writer.sql.candidates_in_box.rows(writer.cursor, params)
+        for name, offset in days:
+            params[name] = day + offset
+        if located:
+            params.update(_box_params(mention.latitude, mention.longitude, mention.geo_precision))
         else:
-            rows = writer.sql.candidates_by_name.rows(writer.cursor, {**params, "location": mention.location.lower()})
-        return [merge.EventKey(*row) for row in rows]
+            params["location"] = mention.location.lower()
+        return [merge.EventKey(*row) for row in query.rows(writer.cursor, params)]
 
     def _rebuild_event(self, writer: _Writer, event_id: str, joining: Event | None = None) -> None:
         """Recompute a merged event from its mentions (or delete it when none is left).
