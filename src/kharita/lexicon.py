@@ -104,6 +104,29 @@ def leftmost_longest(found: list[_Candidate]) -> list[Match]:
     return kept
 
 
+def _keyed(entries: Iterable[tuple[str, T]]) -> dict[str, T]:
+    """Dictionary entries by folded key, every brace variant of a phrase its own key; a
+    later entry for the same key overrides an earlier one."""
+    words: dict[str, T] = {}
+    for phrase, value in entries:
+        for variant in expand(phrase):
+            if key := fold(variant):
+                words[key] = value
+    return words
+
+
+def _automaton(table: Mapping[str, Any]) -> ahocorasick.Automaton | None:
+    """An Aho-Corasick automaton over the table's keys, each carrying its value; None for
+    an empty table (pyahocorasick cannot search an automaton without words)."""
+    if not table:
+        return None
+    automaton = ahocorasick.Automaton()
+    for key, value in table.items():
+        automaton.add_word(key, value)
+    automaton.make_automaton()
+    return automaton
+
+
 class PhraseMatcher(Generic[T]):
     """Finds dictionary phrases in text on word boundaries; longest match wins.
 
@@ -111,17 +134,8 @@ class PhraseMatcher(Generic[T]):
     """
 
     def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
-        words: dict[str, T] = {}
-        for phrase, value in entries:
-            for variant in expand(phrase):
-                if key := fold(variant):
-                    words[key] = value
-        self._automaton = ahocorasick.Automaton()
-        for key, value in words.items():
-            self._automaton.add_word(key, (len(key), value))
-        self._empty = not words
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._automaton = _automaton({key: (len(key), value) for key, value in _keyed(entries).items()})
+        self._empty = self._automaton is None
 
     def candidates(self, folded: str, start: int = 0, end: int | None = None) -> list[_Candidate]:
         """Every dictionary phrase lying in `folded[start:end]` on word boundaries, overlapping
@@ -193,19 +207,10 @@ class DictionarySet(Generic[T]):
         self.kinds = tuple(dictionaries)
         merged: dict[str, list[tuple[str, T]]] = {}
         for kind, entries in dictionaries.items():
-            words: dict[str, T] = {}
-            for phrase, value in entries:
-                for variant in expand(phrase):
-                    if key := fold(variant):
-                        words[key] = value  # a later entry overrides
-            for key, value in words.items():
+            for key, value in _keyed(entries).items():
                 merged.setdefault(key, []).append((kind, value))
-        self._automaton = ahocorasick.Automaton()
-        for key, values in merged.items():
-            self._automaton.add_word(key, (len(key), tuple(values)))
-        self._empty = not merged
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._automaton = _automaton({key: (len(key), tuple(values)) for key, values in merged.items()})
+        self._empty = self._automaton is None
 
     def find(self, folded: str) -> dict[str, list[Match[T]]]:
         """Each dictionary's matches in a folded text."""
@@ -237,16 +242,8 @@ class LayeredMatcher(Generic[T]):
     phrase), without building an automaton per combination of layers."""
 
     def __init__(self, base: Iterable[tuple[str, T]], layers: Mapping[str, Iterable[tuple[str, T]]]) -> None:
-        def keyed(entries: Iterable[tuple[str, T]]) -> dict[str, T]:
-            words: dict[str, T] = {}
-            for phrase, value in entries:
-                for variant in expand(phrase):
-                    if key := fold(variant):
-                        words[key] = value
-            return words
-
-        base_words = keyed(base)
-        layer_words = {name: keyed(entries) for name, entries in layers.items()}
+        base_words = _keyed(base)
+        layer_words = {name: _keyed(entries) for name, entries in layers.items()}
         # key -> (length, base value or _ABSENT, {layer: value} or None)
         table: dict[str, tuple[int, Any, dict[str, T] | None]] = {
             key: (len(key), value, None) for key, value in base_words.items()}
@@ -254,12 +251,8 @@ class LayeredMatcher(Generic[T]):
             for key, value in words.items():
                 length, base_value, by_layer = table.get(key, (len(key), _ABSENT, None))
                 table[key] = (length, base_value, {**(by_layer or {}), name: value})
-        self._automaton = ahocorasick.Automaton()
-        for key, entry in table.items():
-            self._automaton.add_word(key, entry)
-        self._empty = not table
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._automaton = _automaton(table)
+        self._empty = self._automaton is None
 
     def find(self, text: str, folded: str | None = None, layers: Sequence[str] = ()) -> list[Match[T]]:
         """Non-overlapping matches, leftmost-longest, in text order, with `layers` over the base."""
