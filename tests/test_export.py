@@ -47,3 +47,21 @@ def test_unknown_format_is_a_clear_error(tmp_path, event):
 
     with pytest.raises(ValueError, match="unknown export format"):
         export.write([event], "xlsx", tmp_path / "x")
+
+
+def test_exports_stream_many_events_in_chunks(tmp_path, event, monkeypatch):
+    # Row groups of two: five events are written as three groups and read back whole.
+    monkeypatch.setattr(export, "PARQUET_ROW_GROUP", 2)
+    events = [event.model_copy(update={"event_id_cnty": f"TST{i:012d}", "fatalities": i}) for i in range(5)]
+    unlocated = event.model_copy(update={"event_id_cnty": "TST000000000099", "latitude": None, "longitude": None})
+    assert export.write(iter(events), "parquet", tmp_path / "e.parquet") == 5
+    parquet = pq.ParquetFile(tmp_path / "e.parquet")
+    assert parquet.num_row_groups == 3
+    assert [r["fatalities"] for r in parquet.read().to_pylist()] == [0, 1, 2, 3, 4]
+    assert export.write(iter([*events, unlocated]), "geojson", tmp_path / "e.geojson") == 5
+    collection = json.loads((tmp_path / "e.geojson").read_text())
+    assert collection == export.feature_collection([*events, unlocated])
+    assert export.write(iter([]), "parquet", tmp_path / "none.parquet") == 0
+    assert pq.read_table(tmp_path / "none.parquet").num_rows == 0
+    assert export.write(iter([]), "geojson", tmp_path / "none.geojson") == 0
+    assert json.loads((tmp_path / "none.geojson").read_text()) == {"type": "FeatureCollection", "features": []}

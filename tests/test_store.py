@@ -232,6 +232,20 @@ def test_cursor_pages_cover_every_event_once(store, sort):
                                                                                          fatalities_min=2)))
 
 
+@pytest.mark.parametrize("sort", ["event_date", "-fatalities"])
+def test_iter_events_reads_a_page_at_a_time_what_events_returns(store, sort):
+    rows = [(*HAPPENINGS[i % len(HAPPENINGS)][:2], date(2020, 1, 1) + timedelta(days=i % 4),
+             f"Place {i}", "Idlib", "Syria", 30.0 + i, 40.0, i % 3, "government", "", "") for i in range(11)]
+    add_corpus(store, rows)
+    everything = ids(store.events(EventFilter(sort=sort)))
+    assert ids(store.iter_events(EventFilter(sort=sort), page_size=3)) == everything
+    # A limit caps the total, an offset skips the first ones, across pages.
+    assert ids(store.iter_events(EventFilter(sort=sort, limit=7), page_size=3)) == everything[:7]
+    assert ids(store.iter_events(EventFilter(sort=sort, offset=2, limit=5), page_size=2)) == everything[2:7]
+    assert ids(store.iter_events(EventFilter(sort=sort, fatalities_min=2), page_size=2)) == \
+        ids(store.events(EventFilter(sort=sort, fatalities_min=2)))
+
+
 def test_cursors_are_stable_under_inserts(store):
     add_corpus(store)
     first = store.events_page(EventFilter(limit=3))

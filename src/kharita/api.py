@@ -1001,13 +1001,7 @@ def create_app(store: Store, settings: ApiSettings | None = None) -> FastAPI:
             raise ApiError(400, f"the cursor is not valid for this query ({exc}); start again without it") from None
 
     def all_events(flt: EventFilter) -> Iterator[Event]:
-        flt = dataclasses.replace(flt, limit=EXPORT_PAGE, cursor=None)
-        while True:
-            page = page_of(flt)
-            yield from page.items
-            if not page.next_cursor:
-                return
-            flt = dataclasses.replace(flt, cursor=page.next_cursor)
+        return store.iter_events(dataclasses.replace(flt, limit=None, cursor=None), page_size=EXPORT_PAGE)
 
     def report_lookup() -> Callable[[str], Report | None]:
         cache: dict[str, Report | None] = {}

@@ -286,7 +286,7 @@ def export(
     """Write stored events as ACLED CSV, GeoJSON or Parquet."""
     if fmt not in exporter.FORMATS:
         raise typer.BadParameter(f"choose one of {', '.join(exporter.FORMATS)}", param_hint="--format")
-    found = _store(db).events(_filter(date_from, date_to, event_type, place, actor))
+    found = _store(db).iter_events(_filter(date_from, date_to, event_type, place, actor))
     count = exporter.write(found, fmt, output)
     console.print(f"wrote {count} event(s) to {output}")
 
@@ -352,7 +352,7 @@ def health(
         raise typer.BadParameter(f"choose one of {', '.join(exporter.HEALTH_FORMATS)}", param_hint="--format")
     flt = _filter(date_from, date_to, None, place, None)
     flt.health_attacks = True
-    found = _store(db).events(flt)
+    found = _store(db).iter_events(flt)
     if output is None:
         import tempfile
 

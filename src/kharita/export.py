@@ -6,6 +6,7 @@ data does; GeoJSON and Parquet carry the extras too (weapons, claims, evidence).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,9 +59,19 @@ def feature_collection(events: Iterable[Event]) -> dict:
 
 
 def write_geojson(events: Iterable[Event], path: str | Path) -> int:
-    collection = feature_collection(events)
-    Path(path).write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-    return len(collection["features"])
+    """The FeatureCollection of `feature_collection`, written a feature at a time: memory
+    stays that of one event however many are exported."""
+    count = 0
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write('{"type": "FeatureCollection", "features": [')
+        for event in events:
+            if event.latitude is None or event.longitude is None:
+                continue
+            handle.write(", " if count else "")
+            handle.write(json.dumps(to_feature(event), ensure_ascii=False))
+            count += 1
+        handle.write("]}")
+    return count
 
 
 # ACLED columns typed as ACLED publishes them; nested extras kept as JSON text so
@@ -90,14 +101,27 @@ def events_table(events: Iterable[Event]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=_PARQUET_SCHEMA)
 
 
+PARQUET_ROW_GROUP = 2_000  # events per row group, converted and written together (a few MB)
+
+
 def write_parquet(events: Iterable[Event], path: str | Path) -> int:
-    table = events_table(events)
-    pq.write_table(table, path, compression="zstd")
-    return table.num_rows
+    """Events as Parquet (zstd), a row group at a time: memory stays that of one group."""
+    count = 0
+    with pq.ParquetWriter(path, _PARQUET_SCHEMA, compression="zstd") as writer:
+        chunk: list[Event] = []
+        for event in itertools.chain(events, [None]):
+            if event is not None:
+                chunk.append(event)
+            if chunk and (event is None or len(chunk) >= PARQUET_ROW_GROUP):
+                writer.write_table(events_table(chunk))
+                count += len(chunk)
+                chunk = []
+    return count
 
 
-def write(events: list[Event], fmt: str, path: str | Path) -> int:
-    """Write events in one of `FORMATS`; returns how many were written."""
+def write(events: Iterable[Event], fmt: str, path: str | Path) -> int:
+    """Write events in one of `FORMATS`, streaming them (pass `Store.iter_events` for
+    exports of any size); returns how many were written."""
     writers = {"acled-csv": write_acled_csv, "geojson": write_geojson, "parquet": write_parquet}
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")

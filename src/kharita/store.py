@@ -30,7 +30,7 @@ import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date, datetime, timedelta, timezone
 from functools import cache, cached_property, lru_cache
@@ -280,9 +280,18 @@ _SUB_EVENT_PARAMS = max(len(merge.compatible_sub_events(t)) for group in merge.C
 _CANDIDATE_LIMIT = 500  # a bound on pathological density: a mention is compared with at most this many events
 
 
+_PLAIN_WORD = re.compile(r"[A-Za-z_]*")
+
+
 def _constant(value: int | str):
-    """A constant of the code (never a user's value) written into the SQL."""
-    return literal_column(str(value) if isinstance(value, int) else "'" + value.replace("'", "''") + "'")
+    """A constant of the code written into the SQL, so that the planner sees it (a bound
+    parameter hides it). Never a user's value: only integers and plain words are taken,
+    so nothing here can need quoting."""
+    if isinstance(value, int):
+        return literal_column(str(int(value)))
+    if not _PLAIN_WORD.fullmatch(value):
+        raise ValueError(f"not a plain-word SQL constant: {value!r}")
+    return literal_column(f"'{value}'")
 
 
 def _day_param(offset: int) -> str:
@@ -369,6 +378,8 @@ _TYPE_LOCK = text("SELECT pg_advisory_xact_lock(:cls, :key)")
 # Whether these mentions are stored already, and which of them a user split apart: asked
 # once per transaction for all its mentions (chunks of this many ids), not once per mention.
 _ID_CHUNK = 500
+# Events per page when `Store.iter_events` walks a whole result (exports).
+ITER_PAGE = 1000
 # Page statements kept compiled, per store: one per shape of filter in use.
 _PAGE_STATEMENTS = 256
 _STORED_MENTIONS = select(mentions_table.c.mention_id).where(
@@ -1076,6 +1087,23 @@ class Store:
     def events(self, flt: EventFilter | None = None) -> list[Event]:
         """The events matching `flt`, in its sort order (by date, then id, by default)."""
         return self.events_page(flt or EventFilter()).items
+
+    def iter_events(self, flt: EventFilter | None = None, page_size: int = ITER_PAGE) -> Iterator[Event]:
+        """The events matching `flt`, as `events` gives them, read a page at a time: memory
+        stays that of one page however many events match (exports of whole stores).
+        `flt.limit`, if set, still caps the total."""
+        flt = flt or EventFilter()
+        left = flt.limit
+        page_flt = replace(flt, cursor=None)
+        while left is None or left > 0:
+            page_flt.limit = page_size if left is None else min(page_size, left)
+            page = self.events_page(page_flt)
+            yield from page.items
+            if left is not None:
+                left -= len(page.items)
+            if page.next_cursor is None:
+                return
+            page_flt = replace(page_flt, cursor=page.next_cursor, offset=0)
 
     def events_page(self, flt: EventFilter, raw: bool = False, evidence: bool = True) -> EventPage:
         """One page of the events matching `flt`: at most `flt.limit` of them (all when
