@@ -225,6 +225,61 @@ def test_without_publication_only_absolute_dates():
     assert find_dates("on April 4 and last week", None) == []  # no year anywhere
 
 
+def test_without_publication_the_start_of_a_period_is_no_reference():
+    """A report with no date of its own: "March 2011" opens the war's period ("since it
+    began in March 2011"), the report was written some unknown time after it, so a bare
+    "May" cannot be read against it (it would be May 2011, years off)."""
+    text = ("A major offensive in May saw the militants encircle the town. Thousands have been killed "
+            "since the uprising began in March 2011.")
+    assert [m.text for m in find_dates(text, None)] == ["in March 2011"]
+    # the same month-year told as a past event still anchors a bare month
+    text = "The siege of the town began in March 2016. In May the army broke it."
+    found = find_dates(text, None)
+    assert [(m.text, m.first) for m in found] == [("in March 2016", d("2016-03-01")), ("In May", d("2016-05-01"))]
+
+
+@pytest.mark.parametrize("published, first, last", [
+    (date(2016, 8, 15), "2016-05-01", "2016-05-31"),  # the last May before publication
+    (date(2016, 5, 5), "2016-05-01", "2016-05-05"),  # this May, up to publication
+    (date(2016, 3, 10), "2015-05-01", "2015-05-31"),  # May not yet come: the year before
+])
+def test_a_bare_month_is_the_latest_such_month_by_publication(published, first, last):
+    m = one("A major offensive in May saw the militants encircle the town.", published)
+    assert (m.first, m.last) == (d(first), d(last))
+
+
+def test_a_day_of_the_month_of_publication_stays_that_day():
+    m = one("The town fell on May 3.", date(2016, 5, 5))
+    assert (m.value, m.precision) == (d("2016-05-03"), 1)
+
+
+@pytest.mark.parametrize("text, clause", [
+    ("the first blast since the outbreak of the war in 2011", "since the outbreak of the war "),
+    ("deaths from its strikes since Moscow intervened in September 2015", "since Moscow intervened "),
+    ("held by rebels ever since they stormed it on March 3", "since they stormed it "),
+])
+def test_a_date_closing_a_clause_of_since(text, clause):
+    from kharita.dates import since_clause
+
+    low = text.lower()
+    [m] = find_dates(text, PUB)
+    at = since_clause(low, m.start)
+    assert at is not None and low[at:m.start] == clause.lower()
+
+
+@pytest.mark.parametrize("text", [
+    "the town has been quiet since the truce, and in 2015 it was shelled",  # a comma ends the clause
+    "rebels held it since the war and in 2015 they lost it",  # so does a conjunction
+    "an attack since 12 fighters died in 2015",  # a number: no clause of words
+    "since the talks between the two sides that the envoy had hosted in the capital in 2015",  # too long
+])
+def test_no_clause_of_since(text):
+    from kharita.dates import since_clause
+
+    [m] = [m for m in find_dates(text, PUB) if "2015" in m.text]
+    assert since_clause(text.lower(), m.start) is None
+
+
 # ---------------------------------------------------------------- explicit dates
 
 

@@ -48,7 +48,7 @@ from functools import cache
 from .doc import DateMention
 from .lexicon import preload
 
-__all__ = ["find_dates", "explicit_dates", "latest_explicit_date", "parse_published"]
+__all__ = ["explicit_dates", "find_dates", "latest_explicit_date", "parse_published", "since_clause"]
 
 # A reference to a month-day or month at most this many days after publication is
 # taken as a future reference (dropped); further ahead it means the previous year.
@@ -252,6 +252,27 @@ _SCANNER = re.compile(r"\b(?:" + "|".join(_scoped(k, p) for k, p in _ALTERNATIVE
 _EXPLICIT = re.compile(
     r"\b(?:" + "|".join(_scoped(k, p.replace(_P, "")) for k, p in _ALTERNATIVES if k in ("iso", "num", "mdy", "dmy")) + ")"
 )
+
+
+# "since the outbreak of the war in 2011", "since Russia intervened in September 2015": a
+# date closing a clause of "since" dates what the clause tells (the outbreak) and starts a
+# period running to publication, as "since 2011" does; the rest of the sentence ("strikes
+# have killed hundreds since ...") happened over that period, not on that date. The clause
+# is a few words with no punctuation, number or conjunction before the date.
+_SINCE_CLAUSE = re.compile(
+    r"since\s+(?:(?!(?:and|but|or|while|whereas|though|although|yet)\s)[a-z][\w'\u2019-]*\s+){1,9}"
+)
+_SINCE_REACH = 100  # characters: "since the start of the uprising against President Bashar al-Assad "
+
+
+def since_clause(low: str, start: int, floor: int = 0) -> int | None:
+    """Where the clause of "since" starts that the date expression at `start` of the
+    lower-cased text closes ("since the war began in 2011"), not before `floor` (the end
+    of the expression before); None when it closes none."""
+    at = low.rfind("since", max(floor, start - _SINCE_REACH), start)
+    if at < 0 or (at and low[at - 1].isalpha()) or _SINCE_CLAUSE.fullmatch(low, at, start) is None:
+        return None
+    return at
 
 
 def _lower(text: str) -> str:
@@ -842,17 +863,23 @@ def _explicit(kind: str, g: "_Groups") -> date | None:
     return None
 
 
-def _reference(text: str, matches: list[re.Match]) -> date | None:
+def _reference(text: str, low: str, matches: list[re.Match]) -> date | None:
     """Reference date when there is no publication date: the latest explicit date
     (as `latest_explicit_date`), or else the end of the latest month-year
-    ("August 2016") of the text; dates after today (by the clock) are ignored."""
+    ("August 2016") of the text; dates after today (by the clock) are ignored, and so
+    are the starts of periods ("since the war erupted in March 2011"): the report is
+    written some unknown time after those, so they date nothing else of it."""
     today = date.today()
     full = partial = None
+    floor = 0
     for m in matches:
-        kind = m.lastgroup
+        kind, after = m.lastgroup, floor
+        floor = m.end()
         if kind not in ("iso", "num", "mdy", "dmy", "my"):
             continue
         g = _Groups(m, kind, text)
+        if g("since") or since_clause(low, m.start(), after) is not None:
+            continue
         if kind == "my":
             try:
                 d = _month_end(int(g("year")), _month(g("mon"))) if g("year") and g.capitalised("mon") else None
@@ -880,8 +907,9 @@ def find_dates(text: str, published: date | None) -> list[DateMention]:
     if isinstance(published, datetime):
         published = published.date()
     pub = published
-    matches = list(_matches(_lower(text), _SCANNER, _scanner_runs()))
-    ctx = _Ctx(pub, None if pub is not None else _reference(text, matches))
+    low = _lower(text)
+    matches = list(_matches(low, _SCANNER, _scanner_runs()))
+    ctx = _Ctx(pub, None if pub is not None else _reference(text, low, matches))
     out: list[DateMention] = []
     for m in matches:
         kind = m.lastgroup

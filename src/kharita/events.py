@@ -33,6 +33,7 @@ from functools import cache, lru_cache
 
 from . import actors as actor_rules
 from . import background
+from .dates import since_clause
 from .doc import (
     Actor,
     ActorMention,
@@ -215,6 +216,7 @@ class Draft:
     extra_places: list[PlaceMention] = field(default_factory=list)  # region cues that locate the place
     caption: bool = False  # told only by a photo caption
     dateline: bool = False  # its date is only the report's dateline
+    campaign: bool = False  # an ongoing campaign ("hit by air strikes since 2015"): no event
 
     def absorb(self, other: "Draft") -> None:
         for name in ("sentences", "triggers", "agents", "targets", "weapons", "casualties", "extra_places"):
@@ -250,6 +252,8 @@ class _Sentence:
         self.all_triggers = found["triggers"]
         self.triggers = [t for t in self.all_triggers if not _is_modal(t, self.modal, doc.text)] \
             if self.all_triggers else []
+        self.published = doc.report.published
+        self._since: dict[int, int | None] | None = None
         self._air = found["air"]
         self._air_cue: bool | None = None
         self._armed: list[ActorMention] | None = None
@@ -261,6 +265,16 @@ class _Sentence:
             self._air_cue = bool(self._air) or any(a.actor.kind == "air" for a in self.actors) \
                 or any(w.category == "air" for w in self.weapons)
         return self._air_cue
+
+    def since_clause(self, d: DateMention) -> int | None:
+        """Where the clause of "since" starts that the date closes ("since the war began
+        in 2011"), or None (see `dates.since_clause`)."""
+        if self._since is None:
+            self._since, floor = {}, self.sentence.start
+            for x in self.dates:
+                self._since[x.start] = None if x.ongoing else since_clause(self.folded, x.start, floor)
+                floor = x.end
+        return self._since.get(d.start)
 
     @property
     def armed(self) -> list[ActorMention]:
@@ -917,13 +931,26 @@ def _drafts_for_sentence(s: _Sentence, context: Draft | None, country: str | Non
         # Chemical agents belong to the Chemical weapon event, other weapons to the rest.
         chemical = sub_type == "Chemical weapon"
         weapons = [w for w in s.weapons if (w.category == "chemical") == chemical]
+        triggers = [t[1] for t in typed if t[0] == sub_type] or [trigger]
+        # "Jets have hit the town since 2015, and on Monday a strike killed ten": the
+        # campaign's words tell no event; another word of the kind dated to the day does.
+        date, campaign = _event_date(s, trigger, text)
+        if campaign and taxonomy()[sub_type]["event_type"] == "Strategic developments":
+            # "have set up 56 observation posts since October 2017": not violence nor a
+            # demonstration, whose every act ACLED codes apart; told as the report tells it,
+            # undated by the period.
+            campaign = False
+        if campaign:
+            date = next((found for found, _ in (_event_date(s, t, text) for t in triggers if t is not trigger)
+                         if found is not None and found.precision == 1), None)
+            campaign = date is None  # "the town has been hit by air strikes since 2015"
         drafts.append(Draft(
             sub_event_type=sub_type, sentences=[s.sentence],
-            triggers=[t[1] for t in typed if t[0] == sub_type] or [trigger],
+            triggers=triggers,
             place=_choose_place(s, trigger, country, text),
-            date=(date := _event_date(s, trigger, text)), dateline=date is not None and date in s.datelines,
+            date=date, dateline=date is not None and date in s.datelines,
             agents=agents, targets=targets, weapons=weapons, casualties=list(s.casualties),
-            extra_places=[p for p in s.places if p.role == "region"],
+            extra_places=[p for p in s.places if p.role == "region"], campaign=campaign,
         ))
     return drafts
 
@@ -967,9 +994,67 @@ def _datelines(doc: Doc) -> list[DateMention]:
             and _DATELINE_LEAD.match(doc.text[sentence.start:d.start])]
 
 
-def _event_date(s: _Sentence, trigger: TriggerMention, text: str) -> DateMention | None:
-    """The date nearest the trigger."""
-    return min(s.dates, key=lambda d: abs(d.start - trigger.start), default=None)
+# An ongoing period longer than this is a campaign's ("has been hit by air strikes since
+# 2015", "have fought for control for years"), not an event's date: ACLED codes discrete
+# events, dated at worst to a month, and a campaign is none (a running count over such a
+# period is a tally, see tallies.py).
+CAMPAIGN_MIN_DAYS = 31
+_COMPARISON = re.compile(rf"\b{_cue_words('comparison_cues')}\b", re.I)
+COMPARISON_REACH = 160  # characters from "the first ..." to the period it measures against
+# Where one clause ends and another begins (wire copy stripped of its commas leaves the
+# relative words): "air attacks on the town near an airport which IS has besieged for a year".
+_CLAUSE_TURN = re.compile(r"[,;:()\u2014]|\b(?:which|who|whom|where|when|while|whereas|because)\b", re.I)
+
+
+def _period(d: DateMention, s: _Sentence, trigger: TriggerMention | None) -> tuple[int, int, bool]:
+    """(where its words start, its length in days, whether ongoing): the period a date gives
+    the trigger's event (or, without a trigger, an event the sentence adds to). A date closing
+    a clause of "since" dates what the clause tells ("since Russia intervened in 2015") and,
+    for the rest of the sentence ("its strikes"), starts a period running to publication."""
+    clause = s.since_clause(d)
+    if clause is not None and not (trigger is not None and clause <= trigger.start < d.end):
+        end = s.published if s.published is not None else date.max
+        return clause, (end - d.first).days, True
+    return d.start, (d.last - d.first).days, d.ongoing
+
+
+def _compared(start: int, s: _Sentence, text: str) -> bool:
+    """Whether a superlative before a period, in its clause, measures against it: "the
+    first blast since the war began in 2011", "the worst attack in years"."""
+    cue = None
+    for cue in _COMPARISON.finditer(text, max(s.sentence.start, start - COMPARISON_REACH), start):
+        pass
+    return cue is not None and _CLAUSE_TURN.search(text, cue.end(), start) is None
+
+
+def _reading(d: DateMention, s: _Sentence, trigger: TriggerMention | None, text: str) -> str:
+    """How a date bears on the trigger's event: "date" (it dates it), "yardstick" (the
+    period a comparison measures against), "campaign" (a period longer than a month in the
+    trigger's clause: the trigger tells a campaign) or "apart" (such a period in another
+    clause: "near an airport which IS has besieged for a year")."""
+    start, days, ongoing = _period(d, s, trigger)
+    if not ongoing:
+        return "date"
+    if _compared(start, s, text):
+        return "yardstick"
+    if days <= CAMPAIGN_MIN_DAYS:
+        return "date"
+    if trigger is not None and _CLAUSE_TURN.search(
+            text, *((trigger.end, start) if trigger.end <= start else (d.end, trigger.start))) is None:
+        return "campaign"
+    return "apart"
+
+
+def _event_date(s: _Sentence, trigger: TriggerMention, text: str) -> tuple[DateMention | None, bool]:
+    """The date nearest the trigger that dates it, and whether, before one, a campaign's
+    period in its clause makes the trigger a campaign, which is no event."""
+    for d in sorted(s.dates, key=lambda d: abs(d.start - trigger.start)) if len(s.dates) > 1 else s.dates:
+        reading = _reading(d, s, trigger, text)
+        if reading == "date":
+            return d, False
+        if reading == "campaign":
+            return None, True
+    return None, False
 
 
 def _same_happening(a: Draft, b: Draft) -> bool:
@@ -1110,6 +1195,14 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         position = flow[index]
         near = context if context is not None and position - context_index <= CONTEXT_WINDOW else None
         new = _drafts_for_sentence(s, near, country, doc.text)
+        # An ongoing campaign is no event (ACLED codes discrete ones); it may only say
+        # who "the group" of the next sentence is. Told after an event of its kind, it
+        # speaks of that event again and adds no date to it (see `_add_detail`).
+        waged = [d for d in new if d.campaign]
+        if waged:
+            new = [d for d in new if not d.campaign]
+        if near is not None and near.campaign:
+            near = None  # it takes no detail and places no lead
         if near is not None and position - context_index == 1 and _coarse(near):
             refined = _refine(near, s, new, doc.text, country)
             if refined is not None:
@@ -1122,6 +1215,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
         # A following sentence that adds figures, weapons or speaks of the attack again
         # ("The strike put the hospital out of service") belongs to the event just told.
         attach = near is not None and (unlocated or (not new and (s.casualties or s.weapons or _refers_back(s, near))))
+        if attach and waged and not new:
+            attach = any(_same_happening(near, campaign) for campaign in waged)  # else another story
         if attach:
             # Detail about the event just told: figures, weapons, its victims.
             _add_detail(near, s)
@@ -1131,6 +1226,8 @@ def build_drafts(doc: Doc, folded: str, country: str | None, keep_unlocated: boo
                 if not near.targets:
                     near.targets = d.targets
             context_index = position
+        elif waged and not new:
+            context, context_index = waged[0], position
         for draft in located + (unlocated if not attach else []):
             # "also" tells one more event of the kind: it does not nest in the country-level one.
             twin = next((d for d in drafts if _same_happening(d, draft) and not (
@@ -1235,9 +1332,11 @@ def _air_force_named(doc: Doc, draft: Draft, folded: str) -> list[ActorMention]:
 def _add_detail(event: Draft, s: _Sentence) -> None:
     """A sentence that adds figures, weapons or victims to the event just told."""
     event.sentences.append(s.sentence)
-    if event.date is None and s.dates:
-        event.date = s.dates[0]  # "Earlier this month, they completed the recapture"
-        event.dateline = event.date in s.datelines
+    if event.date is None:
+        # "Earlier this month, they completed the recapture"; not "the town has been shelled
+        # since 2015": a campaign's period dates no event.
+        event.date = next((d for d in s.dates if _reading(d, s, None, s.text) == "date"), None)
+        event.dateline = event.date is not None and event.date in s.datelines
     event.casualties.extend(c for c in s.casualties if c not in event.casualties)
     event.weapons.extend(w for w in s.weapons if w not in event.weapons)
     if not event.targets and any(_is_civilian_victim(c) for c in s.casualties):
