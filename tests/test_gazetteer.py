@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from kharita import gazetteer as gz
+from kharita.doc import Place
 from kharita.gazetteer import (
     Gazetteer,
     acled_region,
@@ -238,3 +239,21 @@ def test_close_keys_share_a_skeleton_and_pass_the_threshold(gaz: Gazetteer) -> N
     assert gaz.close_keys([key], 70.0)[key] is close  # cached
     assert len(gaz.close_keys([key], 95.0)[key]) < len(close)  # per threshold
     assert gaz.close_keys([name_key("Qwxzyville")], 70.0) == {name_key("Qwxzyville"): ()}
+
+
+def test_place_from_row_is_place_of_the_row(gaz: Gazetteer) -> None:
+    rows = gaz._query(gz._LOOKUP_SQL, (gz._json_array(["damascus", "springfield", "syria", "aleppo"]),))
+    assert len(rows) > 10
+    for row in rows:
+        made, plain = gz._place_from_row(row), Place(*row[:9])
+        assert made == plain and hash(made) == hash(plain) and repr(made) == repr(plain)
+    with pytest.raises(AttributeError):
+        made.name = "x"  # still frozen
+
+
+def test_json_array_is_json() -> None:
+    import json
+
+    for keys in (["a b", "ḥalab", "دمشق"], ['a"b'], ["x\\y"], ["\x01"], ["\ud800"], ["a"], ["a", '"'], ["", ""]):
+        assert json.loads(gz._json_array(keys)) == keys
+    assert gz._json_array(["deir zor", "hama"]) == '["deir zor","hama"]'

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -489,9 +490,68 @@ def test_token_pattern_matches_the_plain_alternation() -> None:
     plain = re.compile(
         r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
         + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
-    spans = [m.span() for m in _TOKEN.finditer(_FAST_PATH_TEXT)]
+    # A connector comes as a group of the match of the word after it.
+    spans = [span for m in _TOKEN.finditer(_FAST_PATH_TEXT)
+             for span in ((m.span(m.lastindex), m.span()) if m.lastindex else (m.span(),))]
     assert spans == [m.span() for m in plain.finditer(_FAST_PATH_TEXT)]
     assert "al" in {_FAST_PATH_TEXT[a:b] for a, b in spans} and "ash" in {_FAST_PATH_TEXT[a:b] for a, b in spans}
+
+
+def test_token_pattern_matches_the_plain_alternation_on_random_text() -> None:
+    import random
+
+    from kharita.places import _CONNECTORS, _TOKEN
+
+    plain = re.compile(
+        r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
+        + "|".join(sorted(_CONNECTORS, key=len, reverse=True)) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+    pieces = ["al", "ash", "della", "bin", "y", "of", "the", "upon", "xal", "Al", "Aleppo", "U.S.", "U.K.", "U.S.A.",
+              "É", "é", "ß", "٣", "2", "_", " ", "-", "\u2011", "'", "’", ".", "\n", "Kafr", "O'Neill", "x"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        spans = [span for m in _TOKEN.finditer(text)
+                 for span in ((m.span(m.lastindex), m.span()) if m.lastindex else (m.span(),))]
+        assert spans == [m.span() for m in plain.finditer(text)], text
+
+
+def test_word_before_matches_its_plain_definition() -> None:
+    import random
+
+    def plain(before: str, dot: bool) -> str:
+        end = len(before)
+        while end and before[end - 1].isspace():
+            end -= 1
+        if dot and end and before[end - 1] == ".":
+            end -= 1
+        elif end == len(before):
+            return ""
+        start = end
+        while start and before[start - 1].isalpha():
+            start -= 1
+        if start and (before[start - 1].isalnum() or before[start - 1] == "_"):
+            return ""
+        return before[start:end]
+
+    rng = random.Random(3)
+    alphabet = "aZé²_.-\t\n\u00a03ßK\u212a’ "
+    for _ in range(20000):
+        before = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 9)))
+        for dot in (False, True):
+            assert places_mod._word_before(before, dot) == plain(before, dot), (before, dot)
+
+
+def test_long_lower_word_finds_what_the_long_word_count_says() -> None:
+    # `_sentence_info`: a sentence's long words are all capitalised iff no long lower-case word is found.
+    import random
+
+    rng = random.Random(5)
+    for _ in range(5000):
+        text = "".join(rng.choice(["Army", "army", "Kills", "in", "é", "ab", "McDonald", " ", "-", "x", "abcd", "Q"])
+                       for _ in range(rng.randint(1, 10)))
+        words = places_mod._LONG_WORD.findall(text)
+        caps = places_mod._LONG_CAP_WORD.findall(text)
+        assert (places_mod._LONG_LOWER_WORD.search(text) is None) == (len(caps) == len(words)), text
 
 
 def test_state_abbreviation_pattern_matches_the_look_behind_first_form() -> None:
@@ -639,14 +699,36 @@ def test_searches_before_a_name_skip_only_what_cannot_match(pattern: re.Pattern[
 
 
 def test_facts_of_hits_follow_the_tuple(gaz: Gazetteer) -> None:
+    def plain(hits: tuple) -> dict:  # the facts, by their definitions
+        return {
+            "major": any(places_mod._major(p) for p, _ in hits),
+            "country": any(p.feature == "country" for p, _ in hits),
+            "unit": any(p.feature in ("country", "admin1") for p, _ in hits),
+            "continent": any(p.feature == "continent" for p, _ in hits),
+            "admin1": any(p.feature == "admin1" for p, _ in hits),
+            "voter": any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in hits),
+            "known_main": any(main and (p.population >= 50_000 or p.feature in ("country", "admin1"))
+                              for p, main in hits),
+            "max_population": max((p.population for p, _ in hits), default=0)}
+
+    def facts(hits: tuple) -> dict:
+        f = places_mod._hit_facts(hits)
+        assert f.hits is hits
+        return {k: getattr(f, k) for k in plain(hits)}
+
     syria = gaz.lookup_keys(["syria"])["syria"]
     hama = gaz.lookup_keys(["hama"])["hama"]
-    assert places_mod._hit_facts(syria)[1:] == (True, True, True)
-    facts = places_mod._hit_facts(hama)
-    assert facts[0] is hama and facts[1:] == (
-        any(places_mod._major(p) for p, _ in hama), any(p.feature == "country" for p, _ in hama),
-        any(p.feature in ("country", "admin1") for p, _ in hama))
+    europe = gaz.lookup_keys(["europe"])["europe"]
+    assert facts(syria) == plain(syria) and facts(syria)["country"] and facts(syria)["major"]
+    assert facts(hama) == plain(hama) and facts(europe) == plain(europe) and facts(europe)["continent"]
     # A filtered copy (as resolution makes) is judged on its own entries.
     populated = tuple(h for h in hama if h[0].feature == "populated")
-    assert places_mod._hit_facts(populated)[1:] == (False, False, False)
-    assert places_mod._hit_facts(()) == ((), False, False, False)
+    assert facts(populated) == plain(populated) and not facts(populated)["unit"]
+    assert facts(()) == plain(()) and not any(facts(()).values())
+    # The capital test is worked out for the capitals asked about.
+    ctx = SimpleNamespace(capitals=gaz.capitals())
+    damascus = gaz.lookup_keys(["damascus"])["damascus"]
+    assert places_mod._metonymic_capital(ctx, SimpleNamespace(hits=damascus))
+    assert not places_mod._metonymic_capital(SimpleNamespace(capitals=frozenset()), SimpleNamespace(hits=damascus))
+
+

@@ -573,8 +573,56 @@ _LOOKUP_SQL = ("SELECT p.id, p.name, p.lat, p.lon, p.cc, p.feature, ifnull(p.adm
 _SIMILAR_SQL = "SELECT j.value, s.key FROM json_each(?) j CROSS JOIN skel s ON s.skey = j.value"
 
 
+# What a JSON string may not hold as such, but for quotes (name keys never do: they are words and spaces).
+_JSON_UNSAFE = re.compile(r'[\\\x00-\x1f\ud800-\udfff]')
+
+
+def _json_array(keys: list[str]) -> str:
+    """`json.dumps(keys)` for a non-empty list, without the encoder's overhead for plain keys."""
+    joined = '","'.join(keys)
+    if joined.count('"') == 2 * len(keys) - 2 and _JSON_UNSAFE.search(joined) is None:  # no quote of a key's own
+        return '["' + joined + '"]'
+    return json.dumps(keys)
+
+
 def _place(row: tuple) -> Place:
     return Place(row[0], row[1], row[2], row[3], row[4], row[5], row[6] or "", row[7] or "", row[8] or 0)
+
+
+_PLACE_FIELDS = ("geonameid", "name", "latitude", "longitude", "country_code", "feature", "admin1", "admin2",
+                 "population")
+
+
+def _place_from_row_factory() -> Any:
+    """`Place(*row[:9])` for a row of `_LOOKUP_SQL`, about twice as fast: a frozen dataclass's
+    __init__ sets each field through object.__setattr__, here its slot is set directly (a
+    cold look-up makes a Place per row). Plain `Place(*row[:9])` if Place is not the slotted
+    class of these fields that this relies on."""
+    fields = getattr(Place, "__dataclass_fields__", {})
+    slots = [Place.__dict__.get(name) for name in _PLACE_FIELDS]
+    if tuple(fields) != _PLACE_FIELDS or hasattr(Place, "__post_init__") or not all(
+            type(slot).__name__ == "member_descriptor" for slot in slots):
+        return lambda row: Place(*row[:9])
+    new = object.__new__
+    s0, s1, s2, s3, s4, s5, s6, s7, s8 = (slot.__set__ for slot in slots)  # type: ignore[union-attr]
+
+    def place_from_row(row: tuple) -> Place:
+        p = new(Place)
+        s0(p, row[0])
+        s1(p, row[1])
+        s2(p, row[2])
+        s3(p, row[3])
+        s4(p, row[4])
+        s5(p, row[5])
+        s6(p, row[6])
+        s7(p, row[7])
+        s8(p, row[8])
+        return p
+
+    return place_from_row
+
+
+_place_from_row = _place_from_row_factory()
 
 
 def _rank(p: Place) -> tuple[int, int]:
@@ -719,21 +767,18 @@ class Gazetteer:
 
         Keys with no entry map to (). Results are cached.
         """
-        out: dict[str, tuple[tuple[Place, bool], ...]] = {}
-        missing = []
-        for k in keys:
-            hit = self._cache.get(k)
-            if hit is None:
-                missing.append(k)
-            else:
-                out[k] = hit
-        missing = list(dict.fromkeys(missing))
+        if not isinstance(keys, (list, tuple, set, frozenset)):
+            keys = list(keys)  # read twice below
+        # Every key's cached entries (None when not cached), in C loops: a report's keys are
+        # mostly cached once reports have been read.
+        out: dict[str, Any] = dict(zip(keys, map(self._cache.get, keys)))
+        missing = [k for k, hit in out.items() if hit is None] if None in out.values() else None
         if missing:
             found: dict[str, list[tuple[Place, bool]]] = defaultdict(list)
             for i in range(0, len(missing), 500):
                 chunk = missing[i:i + 500]
-                for row in self._query(_LOOKUP_SQL, (json.dumps(chunk),)):
-                    found[row[9]].append((Place(*row[:9]), bool(row[10])))
+                for row in self._query(_LOOKUP_SQL, (_json_array(chunk),)):
+                    found[row[9]].append((_place_from_row(row), bool(row[10])))
                 if self._ucon is not None:
                     self._merge_user(chunk, found)
             if len(self._cache) > self._CACHE_SIZE:  # drop the older half (dicts keep insertion order)
@@ -767,7 +812,7 @@ class Gazetteer:
             found: dict[str, list[str]] = defaultdict(list)
             for i in range(0, len(missing), 500):
                 chunk = missing[i:i + 500]
-                for skey, key in self._query(_SIMILAR_SQL, (json.dumps(chunk),)):
+                for skey, key in self._query(_SIMILAR_SQL, (_json_array(chunk),)):
                     found[skey].append(key)
                 marks = ",".join("?" * len(chunk))
                 for skey, key in self._uquery(f"SELECT skey, key FROM skel WHERE skey IN ({marks})", chunk):

@@ -60,11 +60,12 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import string
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from itertools import pairwise
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from .doc import Doc, Place, PlaceMention, Sentence
@@ -118,22 +119,26 @@ _DIRECTION_WORDS = tuple(_DIRECTIONS)  # for str.endswith: a cheap test before `
 
 
 
-def _by_first_letter(words: frozenset[str]) -> str:
-    """An alternation of `words` grouped by first letter ("a(?:sh|l|s)|e(?:l|s)"): the regex engine
-    then tries a few alternatives at each word start, not all of them."""
-    rests: dict[str, list[str]] = defaultdict(list)
+def _connector_look_behinds(words: frozenset[str]) -> str:
+    """Look-behinds finding one of `words` (a whole word: no word character before it) and then a
+    separator right before the character just matched, one per word length (a look-behind has a
+    fixed width), longest first, each capturing the word."""
+    by_length: dict[int, list[str]] = defaultdict(list)
     for w in words:
-        rests[w[0]].append(w[1:])
-    return "|".join(first + "(?:" + "|".join(sorted(r, key=len, reverse=True)) + ")"
-                    for first, r in sorted(rests.items()))
+        by_length[len(w)].append(w)
+    return "|".join(r"(?<=(?<![\w'’‘ʿʾ`])(" + "|".join(sorted(ws)) + r")[ \-\u2010\u2011].)"
+                    for _, ws in sorted(by_length.items(), reverse=True))
 
 
 # Name tokens only, so that the common lower-case words cost nothing: words that do not start
 # with an ASCII lower-case letter (checked for case in Python), and connectors followed by a
-# capitalised word (a whole word: the look-ahead wants a separator right after it).
+# capitalised word (a whole word). Every match opens with that first letter, so that the search
+# skips from one such letter to the next (a test of two ranges per character; the letter's class
+# is then checked behind it); a connector is found behind it too, in a group (`m.lastindex`),
+# after a cheap test that a lower-case letter and a separator precede it.
 _TOKEN = re.compile(
-    r"U\.S\.(?:A\.)?|U\.K\.|(?<![\w'’‘ʿʾ`])(?:[^\W\d_a-z][^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*|(?:"
-    + _by_first_letter(_CONNECTORS) + r")(?=[ \-\u2010\u2011][^\W\d_a-z]))")
+    r"[A-Z\u0080-\U0010FFFF](?<=[^\W\d_a-z])(?:(?<=[a-z][ \-\u2010\u2011].)(?:" + _connector_look_behinds(_CONNECTORS) + r"))?"
+    r"(?:(?<=U)\.S\.(?:A\.)?|(?<=U)\.K\.|(?<![\w'’‘ʿʾ`].)[^\W\d_]*(?:['’‘ʿʾ`][^\W\d_]+)*)")
 # Words that open a name when followed by ". ": "St. Louis", "Mt. Pleasant", "Ft. Worth".
 _DOTTED_PREFIXES = frozenset("St Mt Ft Pt Ste".split())
 _CONTRACTION = re.compile(r"['’](?:re|ll|ve|d|t|m)$", re.IGNORECASE)
@@ -381,6 +386,11 @@ def _tokens(text: str) -> list[_Tok]:
     skip_to = 0
     for m in _TOKEN.finditer(text):
         start, end = m.span()
+        if m.lastindex:  # a connector before the word: "al-Sham", "Bosnia and Herzegovina"
+            a, b = m.span(m.lastindex)
+            if a >= skip_to:
+                w = text[a:b]
+                out.append(_Tok(a, b, w, False, False, None, w))
         if start < skip_to:
             continue
         if abbrev and start in abbrev:
@@ -390,20 +400,18 @@ def _tokens(text: str) -> list[_Tok]:
             skip_to = end
             continue
         w = m.group()
-        if w[0].isupper():
-            lw = w.lower()
-            if lw in _FUNCTION_WORDS and text[end:end + 1] != "-":
-                continue  # "The", "In": capitalised by position (the gap also ends a run)
-            if "'" in w or "’" in w:
-                if _CONTRACTION.search(w):
-                    continue  # We're, It'll
-                if len(w) > 3 and w[-1] in "sS" and w[-2] in "'’":
-                    out.append(_Tok(start, end - 2, w[:-2], True, True, None, w[:-2].lower()))
-                    continue
-            out.append(_Tok(start, end, w, True, False, None, lw))
-        elif w in _CONNECTORS:
-            out.append(_Tok(start, end, w, False, False, None, w))
-        # else: a word starting with a non-ASCII lower-case letter
+        if not w[0].isupper():
+            continue  # a word starting with a non-ASCII lower-case letter
+        lw = w.lower()
+        if lw in _FUNCTION_WORDS and text[end:end + 1] != "-":
+            continue  # "The", "In": capitalised by position (the gap also ends a run)
+        if "'" in w or "’" in w:
+            if _CONTRACTION.search(w):
+                continue  # We're, It'll
+            if len(w) > 3 and w[-1] in "sS" and w[-2] in "'’":
+                out.append(_Tok(start, end - 2, w[:-2], True, True, None, w[:-2].lower()))
+                continue
+        out.append(_Tok(start, end, w, True, False, None, lw))
     return out
 
 
@@ -448,22 +456,24 @@ def _runs(text: str, toks: list[_Tok]) -> list[tuple[int, int]]:
 # The stage
 # ---------------------------------------------------------------------------
 
-class _LowerWords:
+class _LowerWords(dict):
     """The words written in lower case somewhere in a text (whole words of two or more ASCII
     letters, as `_LOWER_WORDS` finds them). A report asks about a few dozen words: each is
-    looked for when first asked, rather than collecting every word of the text up front."""
+    looked for when first asked, rather than collecting every word of the text up front.
+    Ask `lower_words[word]` (a dict look-up, the answer kept), or `word in lower_words`."""
 
-    __slots__ = ("known", "text")
+    __slots__ = ("text",)
 
     def __init__(self, text: str) -> None:
+        super().__init__()
         self.text = text
-        self.known: dict[str, bool] = {}
+
+    def __missing__(self, word: str) -> bool:
+        hit = self[word] = isinstance(word, str) and _written_lower(self.text, word)
+        return hit
 
     def __contains__(self, word: object) -> bool:
-        hit = self.known.get(word)  # type: ignore[call-overload]
-        if hit is None:
-            hit = self.known[word] = isinstance(word, str) and _written_lower(self.text, word)  # type: ignore[index]
-        return hit
+        return self[word]  # type: ignore[index]
 
 
 def _written_lower(text: str, word: str) -> bool:
@@ -485,7 +495,7 @@ class _Ctx:
     """Per-document state shared by the steps."""
 
     __slots__ = ("text", "toks", "lex", "lower_words", "starts", "headlines", "headline_starts", "person_words",
-                 "sentences", "capitals", "titled")
+                 "sentences", "capitals", "titled", "ampersand")
 
     def __init__(self, doc: Doc, text: str, toks: list[_Tok]) -> None:
         self.text = text
@@ -498,6 +508,7 @@ class _Ctx:
         self.sentences = sorted(self.starts)  # the starts hold the sentences' own
         self.capitals: frozenset[int] = frozenset()
         self.titled: dict[int, bool] = {}  # `_person_before`, by position
+        self.ampersand = "&" in text  # `_verdict`: "Procter & Gamble"
 
     def in_headline(self, pos: int) -> bool:
         i = bisect.bisect_right(self.headline_starts, pos) - 1  # headlines are lines: in order, disjoint
@@ -543,6 +554,15 @@ def _word_key(word: str) -> str:
     return key_from_parts(key_parts(word))
 
 
+@lru_cache(maxsize=100_000)
+def _word_parts(word: str) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...], str | None]:
+    """A name token's `key_parts`, their key forms but for articles, and the token with a solid
+    article split off (`split_solid_article`; None for none), as spans of several tokens use them."""
+    parts = key_parts(word)
+    solid = split_solid_article(word) if len(word) > 4 and word[0] in "AaEe" else None
+    return parts, tuple(k for w, k in parts if w not in ARTICLES), solid
+
+
 def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
     text, toks = ctx.text, ctx.toks
     runs = _runs(text, toks)
@@ -565,12 +585,9 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
                 options.append({})
             continue
         opts: dict[tuple[int, int], str] = {}
-        split = {j: split_solid_article(toks[j].text) for j in range(a + 1, b + 1)
-                 if toks[j].cap and len(toks[j].text) > 4 and toks[j].text[0] in "AaEe"} if b > a else {}
-        split = {j: w for j, w in split.items() if w}
-        # Each token's parts, and their key forms but for articles, once per run (not per span).
-        run_parts = [key_parts(toks[j].text) for j in range(a, b + 1)]
-        run_kept = [[k for w, k in parts if w not in ARTICLES] for parts in run_parts]
+        # Each token's parts, their key forms but for articles, and its solid-article split.
+        infos = [_word_parts(toks[j].text) for j in range(a, b + 1)]
+        split = {j: w for j in range(a + 1, b + 1) if toks[j].cap and (w := infos[j - a][2])}
         for i in range(a, b + 1):
             if not toks[i].cap and i != a:
                 continue
@@ -581,24 +598,26 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
                 continue
             # The key of a span from its tokens' parts (the gaps are separators), but for a
             # possessive inside it ("Hama's Healthcare": the key keeps the s). `kept` grows
-            # with the span: `key_from_parts(parts)` is its join, unless it is empty.
-            parts: list[tuple[str, str]] = []
+            # with the span: `key_from_parts` of the span's parts is its join, unless it is
+            # empty (a span of articles).
             kept: list[str] = []
+            broken = False  # a possessive inside the span
             for j in range(i, min(b, i + MAX_SPAN_TOKENS - 1) + 1):
                 if j > i and toks[j - 1].possessive:
-                    parts = None  # type: ignore[assignment]
-                if parts is not None:
-                    parts.extend(run_parts[j - a])
-                    kept.extend(run_kept[j - a])
+                    broken = True
+                if not broken:
+                    kept.extend(infos[j - a][1])
                 if toks[j].cap:
-                    if parts is None:
+                    if broken:
                         k = name_key(text[toks[i].start:toks[j].end])
+                    elif kept:
+                        k = " ".join(kept)
                     else:
-                        k = " ".join(kept) if kept else key_from_parts(parts)
+                        k = key_from_parts([p for x in range(i, j + 1) for p in infos[x - a][0]])
                     if k:
                         opts[(i, j)] = k
                         keys.add(k)
-                        if split and parts is not None and any(i < x <= j for x in split):
+                        if split and not broken and any(i < x <= j for x in split):
                             v = name_key(" ".join(split.get(x, toks[x].text) for x in range(i, j + 1)))
                             if v and v != k:
                                 variants[(i, j)] = v
@@ -615,8 +634,9 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
             r_opts[span] = v
     # (Only a word whose own key is unknown and whose key less its final s is known can be
     # split: most reports have none, and the walk over every run is skipped.)
-    if any(k.endswith("s") and not found[k] and found.get(k[:-1]) for k in keys):
-        runs, options = _split_glued_possessives(toks, runs, options, found)
+    glued = {k for k in keys if k.endswith("s") and not found[k] and found.get(k[:-1])}
+    if glued:
+        runs, options = _split_glued_possessives(toks, runs, options, found, glued)
     for k, state in state_keys.items():
         unit = gaz.admin1("US", state)
         found[k] = ((unit, True),) if unit is not None else ()
@@ -647,7 +667,7 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
                 c.weak = _weak_single(ctx, c)
                 word = toks[a].text
                 if not ((len(word) <= 2 and not word.isupper()) or word.lower() in ctx.lex["titles"]):
-                    _classify_run(ctx, (a, a), [c], cands, unmatched, after_of=False)
+                    _classify_word(ctx, c, cands)
                     continue
             unmatched.append((a, a))
             continue
@@ -721,14 +741,19 @@ def _find(ctx: _Ctx, gaz: Gazetteer) -> list[PlaceMention]:
 
 
 def _split_glued_possessives(toks: list[_Tok], runs: list[tuple[int, int]],
-                             options: list[dict[tuple[int, int], str]], found: dict[str, tuple]
-                             ) -> tuple[list[tuple[int, int]], list[dict[tuple[int, int], str]]]:
+                             options: list[dict[tuple[int, int], str]], found: dict[str, tuple],
+                             glued: set[str]) -> tuple[list[tuple[int, int]], list[dict[tuple[int, int], str]]]:
     """Runs opening with a possessive whose apostrophe was lost ("Syrias Idlib", "Syrias"):
     the possessor (a country, a first-level unit or a city of 100,000) becomes a run of its
     own, and what follows another, as with "Syria's Idlib". Only where the word as written,
-    and no longer name starting with it, is known."""
+    and no longer name starting with it, is known. `glued`: the keys that may be such words
+    (unknown, ending in s, known without it); runs with none of them stay as they are."""
     out_runs, out_opts = [], []
     for (a, b), opts in zip(runs, options):
+        if opts.get((a, a)) not in glued if a == b else not any(opts.get((i, i)) in glued for i in range(a, b + 1)):
+            out_runs.append((a, b))
+            out_opts.append(opts)
+            continue
         start = a
         for i in range(a, b + 1):
             key = opts.get((i, i))
@@ -778,10 +803,14 @@ def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> l
     forms, firsts = _demonym_forms()
     continents = _continent_demonyms()
     continent_firsts = _continent_demonym_firsts()
+    openers = _demonym_openers()
     while i < n:
         t = toks[i]
-        span, cc = None, None
         lw = t.low
+        if lw not in openers:  # most words open no demonym: the tests below, short-cut
+            i += 1
+            continue
+        span, cc = None, None
         continent = _continent_demonym(text, toks, i, continents) if lw in continent_firsts else None
         if continent is not None:
             span, name = continent
@@ -822,6 +851,14 @@ def _with_demonyms(ctx: _Ctx, gaz: Gazetteer, mentions: list[PlaceMention]) -> l
     return sorted(mentions + extra, key=lambda m: (m.start, -m.end))
 
 
+@cache
+def _demonym_openers() -> frozenset[str]:
+    """The words (lower-cased) at which `_with_demonyms` may find a demonym: any other word is
+    skipped by all of its tests."""
+    forms, firsts = _demonym_forms()
+    return forms | firsts | _continent_demonym_firsts()
+
+
 def _continent_demonym(text: str, toks: list[_Tok], i: int, table: dict[str, str]
                        ) -> tuple[tuple[int, int], str] | None:
     """((start, end), continent name) of a continent's demonym at token i ("Europeans", "Latin American")."""
@@ -842,12 +879,16 @@ def _continent_demonym(text: str, toks: list[_Tok], i: int, table: dict[str, str
 
 _LONG_WORD = re.compile(r"[A-Za-z][a-z]{3,}")
 _LONG_CAP_WORD = re.compile(r"[A-Z][a-z]{3,}")
+# Where `_LONG_WORD` finds a word that is not `_LONG_CAP_WORD`'s (four lower-case letters after
+# no letter): a sentence holding one has long words not all capitalised.
+_LONG_LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-z]{4}")
 
 
 def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list[tuple[int, int]]]:
     """Sentence (and line) starts, and the spans of title-case lines: headlines and captions."""
-    starts = {s.start for s in sentences}
-    ends = {s.start: s.end for s in sentences}
+    sentence_starts = list(map(attrgetter("start"), sentences))
+    starts = set(sentence_starts)
+    ends = dict(zip(sentence_starts, map(attrgetter("end"), sentences)))
     headlines = []
     pos = 0
     for line in text.split("\n"):
@@ -860,7 +901,7 @@ def _sentence_info(sentences: list[Sentence], text: str) -> tuple[set[int], list
                 # But its first sentence may be a headline glued to the body with a full stop
                 # ("Army Advances in Latakia Kills 16 Fighters. The army..."): every long word capitalised.
                 end = ends.get(first)
-                if end is not None and end < pos + len(line):
+                if end is not None and end < pos + len(line) and _LONG_LOWER_WORD.search(text, first, end) is None:
                     words = _LONG_WORD.findall(text, first, end)
                     if len(words) >= 4 and len(_LONG_CAP_WORD.findall(text, first, end)) == len(words):
                         headlines.append((first, end))
@@ -884,6 +925,7 @@ _COUNTRY_CODES = frozenset({"us", "uk", "usa", "uae", "drc", "eu"})  # capitalis
 _DESIGNATION_AFTER = re.compile(r" (?:No\.? ?)?\d+[A-Z]{0,3}\b(?![,.:/]\d)")
 _AGE_AFTER = re.compile(r",\s+\d{1,3},\s")
 _SAID = ("said ", "says ", "according to ")
+_SAID_STOPS = frozenset(".,;")  # what ends the name a speech verb introduces: "said Flores."
 
 
 def _person_words(text: str, toks: list[_Tok], lex: dict[str, frozenset[str]]) -> set[str]:
@@ -893,10 +935,12 @@ def _person_words(text: str, toks: list[_Tok], lex: dict[str, frozenset[str]]) -
     words: set[str] = set()
     given = lex["given_names"]
     n = len(toks)
+    prev: _Tok | None = None
     for i, t in enumerate(toks):
-        w = t.text
+        before, prev = prev, t
         if not t.cap or t.state:
             continue
+        w = t.text
         if len(w) == 1:  # an initial: the next word is a surname
             if 0 < i < n - 1 and text[t.end:t.end + 1] == "." and toks[i - 1].cap and \
                     text[toks[i - 1].end:t.start] in (" ", ". ") and toks[i + 1].start - t.end <= 2:
@@ -904,16 +948,17 @@ def _person_words(text: str, toks: list[_Tok], lex: dict[str, frozenset[str]]) -
                 if len(nxt) > 1 and nxt[1].islower():
                     words.add(nxt.lower())
             continue
-        if len(w) < 2 or not w[1].islower():
+        if not w[1].islower():
             continue
-        lw = t.low
-        if text.startswith(",", t.end) and _AGE_AFTER.match(text, t.end):
-            words.add(lw)
-        elif text[t.end:t.end + 1] in (".", ",", ";") and text.endswith(_SAID, 0, t.start):
-            words.add(lw)
-        elif i and toks[i - 1].cap and toks[i - 1].low in given and text[toks[i - 1].end:t.start] == " " \
-                and lw not in given and not (i + 1 < n and toks[i + 1].cap and text[t.end:toks[i + 1].start] == " "):
-            words.add(lw)
+        end = t.end
+        after = text[end:end + 1]
+        if after == "," and _AGE_AFTER.match(text, end):
+            words.add(t.low)
+        elif after in _SAID_STOPS and text.endswith(_SAID, 0, t.start):
+            words.add(t.low)
+        elif before is not None and before.cap and before.low in given and text[before.end:t.start] == " " \
+                and t.low not in given and not (i + 1 < n and toks[i + 1].cap and text[end:toks[i + 1].start] == " "):
+            words.add(t.low)
     return words
 
 
@@ -922,37 +967,55 @@ def _weak_single(ctx: _Ctx, c: _Cand) -> bool:
     if c.last != c.first:
         # "White House", not "Rock Hill" or "Little Rock": towns of that name are well known.
         words = [t.low for t in ctx.toks[c.first:c.last + 1] if t.cap]
-        return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words) and not any(
-            main and (p.population >= 50_000 or p.feature in ("country", "admin1")) for p, main in c.hits)
-    w = ctx.toks[c.first].text
-    lw = ctx.toks[c.first].low
-    if w.isupper() and lw in _COUNTRY_CODES:
+        return all(w in ctx.lex["common_words"] or w in _DIRECTIONS for w in words) and not _hit_facts(
+            c.hits).known_main
+    t = ctx.toks[c.first]
+    weakness = _word_weakness(t.text)
+    if weakness == _EXEMPT:
         return False  # "US forces", though "us" is a common word
-    if lw in _word_classes()["weak"] or lw in ctx.lower_words:
-        return True
-    if w.isupper() and len(w) <= 3:
-        return True
+    return weakness == _WEAK_WORD or ctx.lower_words[t.low] or weakness == _WEAK_FORM
+
+
+_EXEMPT, _WEAK_WORD, _WEAK_FORM, _WEAK_IF_LOWER = range(4)  # answers of `_word_weakness`
+
+
+@lru_cache(maxsize=100_000)
+def _word_weakness(w: str) -> int:
+    """What `_weak_single` asks of a one-word name but whether it is written in lower case
+    elsewhere: a country's abbreviation (_EXEMPT: never weak), a word of the weak lexicons
+    (_WEAK_WORD), an acronym of three letters or fewer or a demonym (_WEAK_FORM: weak, after
+    the lower-case test), else _WEAK_IF_LOWER. (An int: no object kept per word.)"""
+    lw = w.lower()
+    if w.isupper() and lw in _COUNTRY_CODES:
+        return _EXEMPT
+    if lw in _word_classes()["weak"]:
+        return _WEAK_WORD
     # Of words of letters only, `demonym_country` knows those `_demonym_forms` lists.
-    return (lw in _demonym_forms()[0] or not w.isalpha()) and demonym_country(w) is not None
+    if (w.isupper() and len(w) <= 3) or (
+            (lw in _demonym_forms()[0] or not w.isalpha()) and demonym_country(w) is not None):
+        return _WEAK_FORM
+    return _WEAK_IF_LOWER
 
 
 def _common_noun(ctx: _Ctx, w: str) -> bool:
     """A capitalised word (lower-cased) that is a common word: written in lower case elsewhere in
     the report, or a word of the lexicons ("Public", "Library", "Council", "Mayor")."""
-    return w in ctx.lower_words or w in _word_classes()["common_nouns"]
+    return ctx.lower_words[w] or w in _word_classes()["common_nouns"]
+
+
+_ASCII_LETTERS = string.ascii_letters
 
 
 def _word_before(before: str, dot: bool = False) -> str:
     """The word `before` ends with, followed by white space (and, with `dot`, maybe a full stop):
     "north" in "... north ", "Dr" in "Dr. ", "President" in "Vice-President "; "" if none."""
-    end = len(before)
-    while end and before[end - 1].isspace():
-        end -= 1
+    end = len(before.rstrip())  # (str.rstrip strips what str.isspace calls white space)
     if dot and end and before[end - 1] == ".":
         end -= 1
     elif end == len(before):
         return ""  # the word must be followed by white space
-    start = end
+    # The letters before `end`: the ASCII ones in C, then any others one by one.
+    start = len(before[:end].rstrip(_ASCII_LETTERS))
     while start and before[start - 1].isalpha():
         start -= 1
     if start and (before[start - 1].isalnum() or before[start - 1] == "_"):
@@ -1009,8 +1072,7 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
     person = _person_before(ctx, toks[a].start) or bool(
         lead and (lead[0] in lex["titles"] or lead[0] in lex["given_names"]))
     if not person and not headline and first_m.first > a and (
-            toks[first_m.first - 1].low in lex["name_prefixes"] or not all(
-                w in _word_classes()["context_lead"] for w in lead)):
+            toks[first_m.first - 1].low in lex["name_prefixes"] or not _word_classes()["context_lead"].issuperset(lead)):
         # An unknown word (or "Wadi", "Deir") before the place: the whole run is another name,
         # a place the gazetteer lacks or a person's; the context will tell.
         if not (trail and trail[-1] in lex["org_suffixes"]):
@@ -1046,7 +1108,7 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         role = "affiliation"  # "Hama's Healthcare Directorate", "Idlib Media Center"
     elif trail and _acronym_after_locative(ctx, a, last_m.last + 1):
         pass  # "killed in Aleppo ISIS attacks": a headline's place, then another name (its comma lost)
-    elif trail and not headline and not all(w in _word_classes()["kind_trail"] for w in trail):
+    elif trail and not headline and not _word_classes()["kind_trail"].issuperset(trail):
         if not _common_noun(ctx, trail[0]) or trail[0] in lex["given_names"]:
             return  # "Paris Hilton", "Jordan Spieth": the place names something else
         role = "affiliation"  # "Dublin City Manager", "Paris Public Library", "U.S. House": named after it
@@ -1082,6 +1144,22 @@ def _classify_run(ctx: _Ctx, run: tuple[int, int], matched: list[_Cand], out: li
         out.append(c)
 
 
+def _classify_word(ctx: _Ctx, c: _Cand, out: list[_Cand]) -> None:
+    """`_classify_run` of a run that is one word, matched (c): a person's name after a title,
+    else a place (a stance: "pro-Assad")."""
+    start = c.start
+    if _person_before(ctx, start):
+        if c.hits[0][0].feature not in ("country", "admin1"):
+            ctx.person_words.add(ctx.toks[c.first].low)
+        return
+    text = ctx.text
+    if text[start - 1:start] == "-" and _PRO_ANTI.search(text, max(0, start - 6), start):
+        c.role = "affiliation"
+    c.headline = ctx.in_headline(start)
+    c.initial = ctx.sentence_initial(start)
+    out.append(c)
+
+
 def _acronym_after_locative(ctx: _Ctx, a: int, i: int) -> bool:
     """Whether a run opens after a locative preposition ("in", "near") and its place is
     followed by an acronym ("in Aleppo ISIS attacks"): an organisation is not written
@@ -1094,12 +1172,30 @@ def _acronym_after_locative(ctx: _Ctx, a: int, i: int) -> bool:
     return before in _STRONG_PREP and before != "at"
 
 
+@lru_cache(maxsize=100_000)
+def _lone_word_rejected(word: str) -> bool:
+    """The tests of `_unmatched` that a run of one name token fails by its word alone: a word
+    of the lexicons (an organisation's, a title, a given name, a month, a plain word), a demonym,
+    a short word or an acronym."""
+    low, lex, classes = word.lower(), _lexicon(), _word_classes()
+    return (low in lex["org_suffixes"] or low in lex["org_prefixes"] or low in lex["titles"]
+            or low in lex["given_names"] or low in lex["calendar_words"]
+            or (low in _demonym_forms()[0] and demonym_country(word) is not None)
+            or low in classes["plain"] or len(low) < 4 or word.isupper())
+
+
 def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     """A run with no gazetteer entry: a candidate for the fuzzy look-up or an unknown place."""
-    toks, lex, classes = ctx.toks, ctx.lex, _word_classes()
+    toks = ctx.toks
+    if a == b:  # most runs are one word: the tests below, for it
+        t = toks[a]
+        if not t.cap or _lone_word_rejected(t.text) or ctx.lower_words[t.low] or _person_before(ctx, t.start):
+            return None
+        return _unknown_cand(ctx, a, a)
+    lex, classes = ctx.lex, _word_classes()
     # Leading context words are not part of the name: "Assault", "Southern".
     while a < b and toks[a].low not in lex["name_prefixes"] and (
-            not toks[a].cap or toks[a].low in classes["plain_lead"] or toks[a].low in ctx.lower_words):
+            not toks[a].cap or toks[a].low in classes["plain_lead"] or ctx.lower_words[toks[a].low]):
         if toks[a].low in _LEADING_ARTICLES and toks[a + 1].cap and (
                 toks[a].cap or ctx.text[toks[a].end:toks[a + 1].start] == "-"):
             break  # "al-Tukhar", "Al-Tukhar", "El Malah": the article belongs to the name
@@ -1118,12 +1214,19 @@ def _unmatched(ctx: _Ctx, a: int, b: int) -> _Cand | None:
     if any(toks[i].cap and toks[i].low in forms and demonym_country(toks[i].text) for i in range(a, b + 1)):
         return None
     plain = classes["plain"]
-    if all(w in plain or w in ctx.lower_words for w in caps):
+    lower_words = ctx.lower_words
+    if all(w in plain or lower_words[w] for w in caps):
         return None
     if a == b and (len(caps[0]) < 4 or toks[a].text.isupper()):
         return None
     if _person_before(ctx, toks[a].start):
         return None
+    return _unknown_cand(ctx, a, b)
+
+
+def _unknown_cand(ctx: _Ctx, a: int, b: int) -> _Cand | None:
+    """The candidate `_unmatched` makes of tokens a..b."""
+    toks = ctx.toks
     start, end = toks[a].start, toks[b].end
     c = _Cand(start, end, a, b, name_key(ctx.text[start:end]))
     if not c.key:
@@ -1264,7 +1367,7 @@ _METONYMIC_CAPITAL = 200_000
 def _metonymic_capital(ctx: _Ctx, c: _Cand) -> bool:
     """A capital under its own name, populous enough to stand for a state ("Douglas said" is
     a person, not the Isle of Man's capital; "Salisbury" no longer Zimbabwe's)."""
-    return any(main and p.geonameid in ctx.capitals and p.population >= _METONYMIC_CAPITAL for p, main in c.hits)
+    return _hit_facts(c.hits).is_capital(ctx.capitals)
 
 
 _AFTER_WORD = re.compile(r"(?:['’]?s)?\s+([a-z]+)\b")
@@ -1282,7 +1385,7 @@ def _metonymy(ctx: _Ctx, c: _Cand, before_word: str) -> bool:
     if m:
         return m.group(1) in lex["affiliation_hyphens"]
     capital = _metonymic_capital(ctx, c)
-    if not capital and not _hit_facts(c.hits)[2]:
+    if not capital and not _hit_facts(c.hits).country:
         return False
     if c.last != c.first and not capital and not ctx.toks[c.last].cap:
         return False
@@ -1482,27 +1585,92 @@ def _major(p: Place) -> bool:
     return p.feature in ("country", "continent") or (p.feature == "admin1" and p.population >= 300_000)
 
 
-# (hits, any entry `_major`, any entry a country, any entry a country or first-level unit) by
-# the identity of a hits tuple: the gazetteer's tuples are shared by every mention of a name in
-# every report, and these tests scan all of a tuple's entries ("Springfield" has dozens). Each
-# value holds its tuple, so no other tuple can take its id while it is kept.
-_HIT_FACTS: dict[int, tuple[tuple[tuple[Place, bool], ...], bool, bool, bool]] = {}
+class _HitFacts:
+    """What the tests of the stage ask about a hits tuple ((Place, main), ...), each of which
+    would scan all of its entries ("Springfield" has dozens): worked out once per tuple (see
+    `_hit_facts`). `hits` pins the tuple."""
+
+    __slots__ = ("hits", "major", "country", "unit", "continent", "admin1", "voter", "known_main", "max_population",
+                 "countries", "populous", "capital", "obscure", "vote")
+
+    def __init__(self, hits: tuple[tuple[Place, bool], ...]) -> None:
+        self.hits = hits
+        major = country = unit = continent = admin1 = known_main = False
+        max_population = 0
+        populous: list[int] = []  # ids of entries that would stand for a state if capitals
+        countries: list[str] = []
+        for p, main in hits:
+            countries.append(p.country_code)
+            feature, population = p.feature, p.population
+            if feature == "country":
+                country = unit = major = True
+            elif feature == "admin1":
+                admin1 = unit = True
+                major = major or population >= 300_000  # `_major`
+            elif feature == "continent":
+                continent = major = True
+            if population > max_population:
+                max_population = population
+            if main and (population >= 50_000 or feature in ("country", "admin1")):
+                known_main = True
+                if population >= _METONYMIC_CAPITAL:
+                    populous.append(p.geonameid)
+        self.major = major  # `_any_major`
+        self.country = country
+        self.unit = unit  # a country or a first-level unit
+        self.continent = continent
+        self.admin1 = admin1
+        # Evidence of the report's country even when named without context (`_resolve`).
+        self.voter = unit or max_population >= 100_000
+        # A well-known place under its own name (`_weak_single`).
+        self.known_main = known_main
+        self.max_population = max_population
+        self.countries = tuple(countries)  # of the entries (a tuple, which the collector untracks)
+        self.populous = tuple(populous)
+        # Facts that depend on the national capitals, with the capitals they were worked out for
+        # (one attribute each, set at once: threads may share the facts).
+        self.capital: tuple[frozenset[int] | None, bool] = _NOT_WORKED_OUT
+        self.obscure: tuple[frozenset[int] | None, frozenset[str] | set[str]] = _NOT_WORKED_OUT
+        # The name's focus vote (`_focus_vote`), once asked for.
+        self.vote: tuple[set[str], dict[str, float], float, set[tuple[str, str]]] | None = None
+
+    def is_capital(self, capitals: frozenset[int]) -> bool:
+        """A capital under its own name, populous enough to stand for its state (`_metonymic_capital`)."""
+        known = self.capital
+        if known[0] is not capitals:
+            known = self.capital = (capitals, not capitals.isdisjoint(self.populous))
+        return known[1]
+
+    def obscure_countries(self, capitals: frozenset[int]) -> set[str]:
+        """The countries of the entries neither major, nor capitals, nor well known (`_resolve`)."""
+        known = self.obscure
+        if known[0] is not capitals:
+            known = self.obscure = (capitals, {p.country_code for p, _ in self.hits if not (
+                _major(p) or p.geonameid in capitals or p.population >= _WELL_KNOWN_POPULATION)})
+        return known[1]
+
+
+_NOT_WORKED_OUT: tuple[None, Any] = (None, frozenset())  # a fact of `_HitFacts` not asked for yet
+
+
+# Facts by the identity of a hits tuple: the gazetteer's tuples are shared by every mention of
+# a name in every report. Each value holds its tuple, so no other tuple can take its id while
+# it is kept.
+_HIT_FACTS: dict[int, _HitFacts] = {}
 _HIT_FACTS_MAX = 20_000  # a few thousand tuples serve a day of reports; each value pins its tuple
 
 
-def _hit_facts(hits: tuple[tuple[Place, bool], ...]) -> tuple[tuple[tuple[Place, bool], ...], bool, bool, bool]:
+def _hit_facts(hits: tuple[tuple[Place, bool], ...]) -> _HitFacts:
     facts = _HIT_FACTS.get(id(hits))
-    if facts is None or facts[0] is not hits:
+    if facts is None or facts.hits is not hits:
         if len(_HIT_FACTS) >= _HIT_FACTS_MAX:
             _HIT_FACTS.clear()
-        facts = _HIT_FACTS[id(hits)] = (
-            hits, any(_major(p) for p, _ in hits), any(p.feature == "country" for p, _ in hits),
-            any(p.feature in ("country", "admin1") for p, _ in hits))
+        facts = _HIT_FACTS[id(hits)] = _HitFacts(hits)
     return facts
 
 
 def _any_major(hits: tuple[tuple[Place, bool], ...]) -> bool:
-    return _hit_facts(hits)[1]
+    return _hit_facts(hits).major
 
 
 def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozenset()) -> str:
@@ -1521,7 +1689,7 @@ def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozens
     after = ctx.text[c.end:c.end + 12]
     if c.first == c.last and not c.noun_cue and _DESIGNATION_AFTER.match(after) and not _any_major(c.hits):
         return "drop"  # "Pack 122", "Section 2AA", "Building 12": a designation
-    if c.first == c.last and "&" in ctx.text and not _any_major(c.hits) and (
+    if c.first == c.last and ctx.ampersand and not _any_major(c.hits) and (
             _AMPERSAND_AFTER.match(ctx.text, c.end)
             or _AMPERSAND_BEFORE.search(ctx.text, max(0, c.start - 20), c.start)):
         return "drop"  # "Stevens & Wilkinson", "Procter & Gamble": a firm
@@ -1544,22 +1712,25 @@ def _verdict(ctx: _Ctx, c: _Cand, top_focus: set[str], named: set[str] = frozens
         # No close spelling in the report's countries: an unknown place if the context says so.
         c.hits, c.fuzzy = (), False
         return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
+    facts = _hit_facts(c.hits)
     if c.weak:
         if c.admin_cue or c.noun_cue:
             return "keep"
-        return "context" if c.prep in _STRONG_PREP and not c.initial and any(
-            p.country_code in top_focus for p, _ in c.hits) else "drop"
-    if top_focus and c.first == c.last and not any(
+        return "context" if c.prep in _STRONG_PREP and not c.initial and not top_focus.isdisjoint(
+            facts.countries) else "drop"
+    # (The facts answer the test below for an entry in the report's countries, or a major or
+    # populous one: the common case.)
+    if top_focus and c.first == c.last and top_focus.isdisjoint(facts.countries) and named.isdisjoint(
+            facts.countries) and not facts.major and facts.max_population < 50_000 and not any(
             p.country_code in top_focus or p.country_code in named or _major(p) or p.population >= 50_000
             or (main and key_similarity(c.key, name_key(p.name)) >= 80) for p, main in c.hits):
         # Only small places abroad, and under another of their names: more likely a place
         # of the report's country the gazetteer lacks ("Zarqun" is no Iranian "Zarjan").
         c.hits = ()
         return "keep" if _unknown_place_ok(ctx, c) else "drop" if c.weak else "context"
-    unit = any(p.feature in ("country", "admin1") or p.country_code in top_focus for p, _ in c.hits)
+    unit = facts.unit or not top_focus.isdisjoint(facts.countries)  # an entry a unit or in the report's countries
     cue = c.strong or c.prep in _LOCATIVE or c.direction_adj or c.city_cue or c.minor_admin_cue
-    if c.first == c.last and not cue and not _any_major(c.hits) and max(
-            p.population for p, _ in c.hits) < 100_000:
+    if c.first == c.last and not cue and not _any_major(c.hits) and _hit_facts(c.hits).max_population < 100_000:
         return "context"  # "Baker", "Lane": a small place named once without a locative word is often a surname
     if c.initial and not c.strong and c.first == c.last and not unit:
         return "context"
@@ -1594,47 +1765,66 @@ def _unknown_place_ok(ctx: _Ctx, c: _Cand) -> bool:
     return True
 
 
+def _focus_vote(hits: tuple[tuple[Place, bool], ...], country: bool
+                ) -> tuple[set[str], dict[str, float], float, set[tuple[str, str]]]:
+    """What a name votes for in `_resolve` (the same for every mention of it): the countries
+    sharing a country's vote; else each country's prior (how well-known its entries are) and
+    their sum; and the units of its first-level entries."""
+    ccs: set[str] = set()
+    prior: dict[str, float] = {}
+    if country:
+        ccs = {p.country_code for p, _ in hits if p.feature == "country" or (
+            p.feature == "admin1" and p.population >= 1_000_000)}
+    else:
+        for p, _ in hits:
+            v = math.log10(p.population + 10) + (1.0 if p.feature == "admin1" else 0.0)
+            if v > prior.get(p.country_code, 0.0):
+                prior[p.country_code] = v
+    admin_units = {(p.country_code, p.admin1) for p, _ in hits if p.feature == "admin1"}
+    return ccs, prior, sum(prior.values()), admin_units
+
+
 def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     # Focus: the countries and first-level units the report names, weighted by ambiguity.
-    focus: Counter = Counter()
-    admin_focus: Counter = Counter()
+    # (Sums from 0.0, as a Counter's from 0, without a Counter's Python-level __missing__.)
+    focus: defaultdict[str, float] = defaultdict(float)
+    admin_focus: defaultdict[tuple[str, str], float] = defaultdict(float)
     focus_names: dict[str, set[str]] = defaultdict(set)  # a country -> the names voting for it alone
     counts = Counter(c.key for c in cands)
     for c in cands:
-        if not c.hits or c.weak or c.fuzzy or any(p.feature == "continent" for p, _ in c.hits):
+        if not c.hits or c.weak or c.fuzzy:
+            continue
+        facts = _hit_facts(c.hits)
+        if facts.continent:
             continue  # a continent ("EU") is evidence of no country
-        if c.first == c.last and ctx.toks[c.first].low in ctx.person_words and not _any_major(c.hits):
+        if c.first == c.last and ctx.toks[c.first].low in ctx.person_words and not facts.major:
             continue  # "Jeff Hamilton ... Hamilton will appear"
         # A place in an organisation's name ("Virginia State Police") is half a vote.
         weight = _W["affiliation_vote"] if c.role == "affiliation" else 1.0
-        if not (c.strong or c.prep in _LOCATIVE or c.last > c.first or counts[c.key] > 1
-                or any(p.feature in ("country", "admin1") or p.population >= 100_000 for p, _ in c.hits)):
+        if not (c.strong or c.prep in _LOCATIVE or c.last > c.first or counts[c.key] > 1 or facts.voter):
             continue  # a lone small place named without context is weak evidence of the report's country
-        if _hit_facts(c.hits)[2]:
+        vote = facts.vote
+        if vote is None:
+            vote = facts.vote = _focus_vote(c.hits, facts.country)
+        ccs, prior, total_prior, admin_units = vote
+        if facts.country:
             # A country's name is strong evidence, shared with a populous first-level unit
             # of the same name elsewhere ("Georgia").
-            ccs = {p.country_code for p, _ in c.hits if p.feature == "country" or (
-                p.feature == "admin1" and p.population >= 1_000_000)}
             for cc in ccs:
                 focus[cc] += weight * 2.0 / len(ccs)
             if len(ccs) == 1:
                 focus_names[next(iter(ccs))].add(c.key)
         else:
             # One vote per mention, shared among its countries by how well-known their entries are.
-            prior: dict[str, float] = {}
-            for p, _ in c.hits:
-                v = math.log10(p.population + 10) + (1.0 if p.feature == "admin1" else 0.0)
-                if v > prior.get(p.country_code, 0.0):
-                    prior[p.country_code] = v
-            total_prior = sum(prior.values())
             for cc, v in prior.items():
                 focus[cc] += weight * v / total_prior
             if len(prior) == 1:
                 focus_names[next(iter(prior))].add(c.key)
-        units = {(p.country_code, p.admin1) for p, _ in c.hits if p.feature == "admin1" or c.admin_cue}
+        # (With a cue, the units of all its entries: "X Province".)
+        units = {(p.country_code, p.admin1) for p, _ in c.hits} if c.admin_cue else admin_units
         for unit in units:
             admin_focus[unit] += weight / len(units)
-    demonyms: Counter = Counter()
+    demonyms: defaultdict[str, float] = defaultdict(float)
     forms = _demonym_forms()[0]
     for t in ctx.toks:  # "Syrian forces", "Iraqis": evidence of the country
         if t.cap and t.low in forms and _DEMONYM_SHAPE.fullmatch(t.text):
@@ -1656,6 +1846,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
     if top and top[0][1] >= _DOMINANT_MIN and (len(top) == 1 or top[1][1] * _DOMINANT_RATIO <= top[0][1]) \
             and len(focus_names[top[0][0]]) >= _DOMINANT_NAMES:
         home = top[0][0]
+        plausible_countries = named | {home}
         for c in cands:
             if not c.hits or c.fuzzy or c.role not in ("location", "region"):
                 continue
@@ -1664,6 +1855,8 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 # place's own name abroad: the name is most likely a third place the gazetteer lacks.
                 c.hits = tuple((p, main) for p, main in c.hits if main or p.country_code != home
                                or p.feature in ("country", "admin1") or key_similarity(c.key, name_key(p.name)) >= 80)
+            if _hit_facts(c.hits).obscure_countries(ctx.capitals) <= plausible_countries:
+                continue  # every entry is plausible (the test below keeps them all)
             plausible = tuple((p, main) for p, main in c.hits if p.country_code == home or p.country_code in named
                               or _major(p) or p.geonameid in ctx.capitals or p.population >= _WELL_KNOWN_POPULATION)
             if len(plausible) < len(c.hits):
@@ -1688,7 +1881,7 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
                 y.extra["inside_next"] = True  # anchored to the possessor below
                 y.extra["possessor"] = x
     for x, y in zip(cands, cands[1:]):
-        if y.role == "location" and _hit_facts(y.hits)[3] and \
+        if y.role == "location" and _hit_facts(y.hits).unit and \
                 _IN_UNIT_GAP.fullmatch(ctx.text, x.end, y.start):
             if ctx.text[x.end] == ",":
                 x.strong = True  # "Wintersville, Ohio"
@@ -1741,7 +1934,11 @@ def _resolve(gaz: Gazetteer, ctx: _Ctx, cands: list[_Cand]) -> list[_Cand]:
         share = 1.0 / min(len(hits), 25)
         for p, _ in hits[:25]:
             if p.feature in ("populated", "admin2", "site"):
-                cells.setdefault(_cell(p), {})[c.key] = share
+                cell = (int(p.latitude // _CELL_DEG), int(p.longitude // _CELL_DEG))  # `_cell`, inlined
+                votes = cells.get(cell)
+                if votes is None:
+                    votes = cells[cell] = {}
+                votes[c.key] = share
     anchors = {c.hits[0][0].geonameid: c.hits[0][0] for c in kept
                if c.role != "affiliation" and len(c.hits) == 1 and c.hits[0][0].feature == "populated"}
     w_capital, w_colocated, w_focus, w_admin_focus, w_pop, w_main = (

@@ -90,7 +90,11 @@ def session(master: str | None = None, app_name: str = "kharita-backfill"):
         builder = (builder.config("spark.local.dir", LOCAL_DIR)
                    .config("spark.ui.enabled", "false")
                    .config("spark.ui.showConsoleProgress", "false")
-                   .config("spark.log.level", "ERROR"))
+                   .config("spark.log.level", "ERROR")
+                   # One JVM moving bytes between Python workers: the C2 compiler and the
+                   # parallel collector cost it more CPU than they save (measured: JVM CPU
+                   # halved, 48 -> 24 s for 5,000 reports on local[2]).
+                   .config("spark.driver.extraJavaOptions", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"))
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
