@@ -11,7 +11,7 @@ import pytest
 
 from kharita.background import origin_spans, within
 from kharita.casualties import parse_number, running_totals
-from kharita.doc import Sentence
+from kharita.doc import Doc, Sentence
 from kharita.lexicon import fold
 from kharita.models import Report
 from kharita.pipeline import Pipeline
@@ -108,10 +108,16 @@ def test_figures_in_the_origin_story_join_no_event(pipeline):
     assert [(e.location, e.fatalities) for e in doc.events] == [("Kafranbel", 5)]
 
 
+def origin_of(text: str) -> list[tuple[int, int]]:
+    """`origin_spans` of a one-sentence report."""
+    doc = Doc(Report.create(text), sentences=[Sentence(0, len(text))])
+    return origin_spans(doc, fold(text))
+
+
 def test_origin_spans_cover_how_the_war_began_and_stop_at_its_later_course():
     text = ("Aleppo was ravaged by the conflict that began in 2011 with anti-government protests and has since "
             "killed thousands.")
-    spans = origin_spans(fold(text), [Sentence(0, len(text))])
+    spans = origin_of(text)
     assert [text[a:b].strip() for a, b in spans] == ["conflict that began in 2011 with anti-government protests"]
     assert within(spans, text.index("protests"), text.index("protests") + 8)
     assert not within(spans, text.index("killed"), text.index("killed") + 6)
@@ -119,7 +125,7 @@ def test_origin_spans_cover_how_the_war_began_and_stop_at_its_later_course():
 
 def test_a_since_clause_is_background_only_up_to_its_comma():
     text = "Since the war began in 2011, jets have bombed the hospital in Kafr Nabl four times."
-    spans = origin_spans(fold(text), [Sentence(0, len(text))])
+    spans = origin_of(text)
     assert [text[a:b] for a, b in spans] == ["war began in 2011"]
 
 
@@ -140,7 +146,7 @@ def test_a_protest_of_the_day_stays_an_event(pipeline):
 
 def test_the_war_monitor_is_not_the_war(pipeline):
     text = "The war monitor said the offensive began with shelling of Khan Sheikhoun on Monday."
-    assert origin_spans(fold(text), [Sentence(0, len(text))]) == []
+    assert origin_of(text) == []
 
 
 def test_a_toll_since_a_date_leaves_the_strike_toll_of_another_clause(pipeline):

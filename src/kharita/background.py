@@ -61,19 +61,13 @@ def _sentence_bounds(sentences, at: int) -> tuple[int, int]:
     return (sentences[i].start, sentences[i].end) if i >= 0 else (0, at)
 
 
-# The last document's spans, keyed by the identity of its folded text: the casualties and
-# events stages both ask for them.
-_last: tuple[str, list[tuple[int, int]]] | None = None
-
-
-def origin_spans(folded: str, sentences) -> list[tuple[int, int]]:
+def origin_spans(doc, folded: str) -> list[tuple[int, int]]:
     """Stretches of the report that tell how the war began, as (start, end) offsets, in
-    order and disjoint. `folded`: the report's folded text; `sentences`: its sentences."""
-    global _last
-    last = _last
-    if last is None or last[0] is not folded:
-        last = _last = (folded, _origin_spans(folded, sentences))
-    return last[1]
+    order and disjoint; found once per `doc` (kept in `doc.origin`). `folded`: the
+    report's folded text."""
+    if doc.origin is None:
+        doc.origin = _origin_spans(folded, doc.sentences)
+    return doc.origin
 
 
 def _matches(folded: str, which: int) -> list[re.Match]:

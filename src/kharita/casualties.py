@@ -340,7 +340,7 @@ def periods(folded: str, sentence: Sentence, dates: list) -> list[tuple[int, int
 def counted_over(doc: Doc, sentence: Sentence, folded: str, spans: list[tuple[int, int]]) -> list[CasualtyMention]:
     """The casualty figures of a sentence that count over one of its period `spans`
     ("killed since the war began"): claims for the tallies stage, never an event's figures."""
-    origin = background.origin_spans(folded, doc.sentences)
+    origin = background.origin_spans(doc, folded)
     found = [c for c in _casualties(doc, sentence, folded[sentence.start:sentence.end])
              if not background.within(origin, c.start, c.end)]
     counted = over_period(folded, sentence, [(c.start, c.end) for c in found], spans)
@@ -358,7 +358,7 @@ def annotate(doc: Doc, folded: str | None = None) -> None:
         casualties = _casualties(doc, sentence, folded[sentence.start:sentence.end])
         if casualties:
             # The war's origin story ("began after troops killed dozens of protesters"): no event's figure.
-            origin = origin if origin is not None else background.origin_spans(folded, doc.sentences)
+            origin = origin if origin is not None else background.origin_spans(doc, folded)
             casualties = [c for c in casualties if not background.within(origin, c.start, c.end)]
         spans = periods(folded, sentence, sentence_dates) if casualties else []
         if spans:

@@ -149,6 +149,8 @@ class Doc:
     tallies: list = field(default_factory=list)  # models.Tally: running counts, not events
     # The report's text, as a plain attribute: the stages read it some 150 times per report.
     text: str = field(init=False, repr=False, compare=False)
+    # background.origin_spans, found on first use: the casualties and events stages both read it.
+    origin: list[tuple[int, int]] | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.text = self.report.text

@@ -328,7 +328,7 @@ def _is_modal(trigger: TriggerMention, modal, text: str) -> bool:
 
 
 def find_triggers(doc: Doc, folded: str, cues: dict[str, list[Match]] | None = None) -> None:
-    origin = background.origin_spans(folded, doc.sentences)  # "the war began with protests in 2011"
+    origin = background.origin_spans(doc, folded)  # "the war began with protests in 2011"
     for m in (cues if cues is not None else find_cues(folded))["triggers"]:
         spec: TriggerSpec = m.value
         if spec.cls == "none":
